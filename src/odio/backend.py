@@ -1,0 +1,85 @@
+"""The interface every model backend speaks, and how a backend is chosen by name.
+
+The k-fold harness, the :class:`~odio.detector.Detector`, thresholds, reports and serving
+only use this interface, so they never ask which model is inside. Backends receive texts
+that are already normalised (:mod:`odio.preprocess` runs once, in the harness or the
+Detector).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from odio.config import RunConfig
+from odio.errors import OdioError
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A multi-label text classifier (scikit-learn style: ``fit`` returns ``self``).
+
+    ``name`` identifies the backend in saved models; ``load`` is a classmethod.
+    """
+
+    name: str
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        Y: np.ndarray,
+        validation: tuple[Sequence[str], np.ndarray] | None = None,
+    ) -> Backend:
+        """Learn from texts and a ``(n, n_labels)`` 0/1 matrix; ``validation`` may drive
+        early stopping (backends without it ignore it)."""
+        ...
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """``(n, n_labels)`` probabilities in input order."""
+        ...
+
+    def save(self, directory: str | Path) -> None:
+        """Write the fitted model into ``directory`` (created if needed), without pickle."""
+        ...
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Backend:
+        """Read a model written by :meth:`save`; runs no code from the files."""
+        ...
+
+
+def backend_name(model: str) -> str:
+    """The backend that trains ``model``: ``tfidf``, or ``transformer`` for an encoder id.
+
+    >>> backend_name("tfidf")
+    'tfidf'
+    """
+    if model == "tfidf":
+        return "tfidf"
+    raise OdioError(f"unknown model {model!r}: this version of odio trains 'tfidf' only")
+
+
+def create_backend(config: RunConfig) -> Backend:
+    """A new, unfitted backend for ``config.model`` with the run's settings.
+
+    >>> create_backend(RunConfig()).name
+    'tfidf'
+    """
+    name = backend_name(config.model)
+    if name == "tfidf":
+        from odio.tfidf import TfidfBackend
+
+        return TfidfBackend(config.tfidf, seed=config.cv.seed)
+    raise AssertionError(name)
+
+
+def backend_class(name: str) -> type[Backend]:
+    """The class that loads members saved by backend ``name``."""
+    if name == "tfidf":
+        from odio.tfidf import TfidfBackend
+
+        return TfidfBackend
+    raise OdioError(f"this model was saved by backend {name!r}, which this odio does not know")

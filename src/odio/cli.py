@@ -1,0 +1,172 @@
+"""The ``odio`` command: a thin layer over :mod:`odio.run`, :mod:`odio.batch` and the Detector.
+
+Every subcommand is one function that parses nothing itself and calls the Python API, so
+anything the CLI does can be done from Python too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from odio import __version__
+from odio.errors import OdioError
+
+log = logging.getLogger("odio")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``odio train``: cross-validate, score the test set, write the run directory."""
+    from odio.config import RunConfig
+    from odio.run import format_summary, train_run
+
+    base = RunConfig.from_yaml(args.config).to_dict() if args.config else RunConfig().to_dict()
+    overrides: dict[str, Any] = {
+        "model": args.model,
+        "data": {
+            "labels": args.labels,
+            "min_votes": args.min_votes,
+            "text_column": args.text_column,
+            "strict": args.strict or None,
+            "encoding": args.encoding,
+        },
+        "cv": {"folds": args.folds, "seed": args.seed, "split": args.split},
+    }
+    config = RunConfig.from_dict(_merge(base, overrides))
+    out = Path(args.out)
+    if (out / "metrics.json").exists() and not args.overwrite:
+        raise OdioError(f"{out} already holds a run; choose another --out or pass --overwrite")
+    metrics = train_run(config, args.train, out, test_path=args.test, progress=not args.quiet)
+    print(format_summary(metrics))
+    print(f"\nlabels: {', '.join(metrics['labels'])} (min_votes={metrics['min_votes']})")
+    print("thresholds: " + ", ".join(f"{k} {v:.2f}" for k, v in metrics["thresholds"].items()))
+    print(f"run written to {out} in {metrics['seconds']:.1f}s")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``odio evaluate``: score a saved model on a labelled file."""
+    from odio.run import evaluate_run, format_scores
+
+    result = evaluate_run(args.model, args.data, min_votes=args.min_votes)
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    report = result["data"]
+    print(f"{report['path']}: {report['rows_read']} rows read, {report['rows_used']} used")
+    print("\nat threshold 0.5")
+    print(format_scores(result["at_0.5"]))
+    print("\nat the tuned thresholds " + json.dumps(result["thresholds"], ensure_ascii=False))
+    print(format_scores(result["tuned"]))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """``odio predict``: add probability and 0/1 columns to every row of a file."""
+    from odio.batch import predict_file
+    from odio.detector import Detector
+
+    detector = Detector.load(args.model)
+    text_column = args.text_column or detector.info.get("data", {}).get("text_column", "text")
+    inp = Path(args.input)
+    output = Path(args.output) if args.output else Path(f"{inp.stem}.predictions{inp.suffix}")
+    report = predict_file(
+        detector,
+        inp,
+        output,
+        text_column=text_column,
+        chunksize=args.chunksize,
+        encoding=args.encoding,
+        progress=not args.quiet,
+    )
+    print(report.summary())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="odio", description="Hate-speech detection for Spanish tweets."
+    )
+    parser.add_argument("--version", action="version", version=f"odio {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = sub.add_parser("train", help="k-fold training, blending and evaluation")
+    train.add_argument("train", metavar="TRAIN", help="labelled tweets (CSV, JSONL, Parquet)")
+    train.add_argument("--test", help="labelled test file, scored by the blended fold models")
+    train.add_argument("--out", required=True, help="run directory to write")
+    train.add_argument("--config", help="YAML run settings (flags override it)")
+    train.add_argument("--model", help="'tfidf' (default) or a Hugging Face encoder")
+    train.add_argument("--labels", nargs="+", metavar="LABEL", help="label columns, main first")
+    train.add_argument("--folds", type=int, help="number of folds (default 5)")
+    train.add_argument("--seed", type=int, help="fold and training seed (default 42)")
+    train.add_argument("--split", choices=["auto", "stratified", "kfold"], help="fold split")
+    train.add_argument("--min-votes", type=int, help="votes needed for a positive (default 2)")
+    train.add_argument("--text-column", help="text column (default 'text')")
+    train.add_argument("--strict", action="store_true", help="reject rows with an empty text")
+    train.add_argument("--encoding", help="CSV/JSONL encoding (default utf-8)")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    train.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(func=cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="score a saved model on labelled data")
+    evaluate.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
+    evaluate.add_argument("data", metavar="DATA", help="labelled tweets")
+    evaluate.add_argument("--min-votes", type=int, help="override the run's min_votes")
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    predict = sub.add_parser("predict", help="score a file of tweets")
+    predict.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
+    predict.add_argument("input", metavar="INPUT", help="CSV, JSONL or Parquet with a text column")
+    predict.add_argument(
+        "-o", "--output", help="output file (default: INPUT's name + .predictions, here)"
+    )
+    predict.add_argument("--text-column", help="text column (default: the model's)")
+    predict.add_argument("--chunksize", type=int, default=4096, help="rows per chunk")
+    predict.add_argument("--encoding", default="utf-8", help="CSV/JSONL encoding")
+    predict.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    predict.set_defaults(func=cmd_predict)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``odio`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    saved = log.level, log.propagate
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    try:
+        return args.func(args)
+    except OdioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        log.removeHandler(handler)
+        log.level, log.propagate = saved
+
+
+def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with the non-None values of ``overrides`` laid over it (nested)."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict):
+            merged[key] = _merge(base.get(key, {}), value)
+        elif value is not None:
+            merged[key] = value
+    return merged
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,226 @@
+"""The Detector: fold models, labels, thresholds and normalisation as one object to use.
+
+A saved Detector is a self-describing directory::
+
+    model/
+      config.json      labels, thresholds, backend, base model, preprocessing, version
+      README.md        model card with the cross-validation and test metrics
+      fold_0/ ...      one folder per fold member, written by its backend (no pickle)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from odio import __version__
+from odio.backend import Backend, backend_class
+from odio.errors import OdioError
+from odio.metrics import binarize
+from odio.preprocess import PreprocessOptions, preprocess_many
+
+CONFIG_FILE = "config.json"
+
+
+class Detector:
+    """An ensemble of fold models that scores raw tweets.
+
+    Probabilities are the mean of the members' probabilities ("blending"); decisions
+    compare them with per-label thresholds tuned on out-of-fold predictions.
+
+    Example:
+        >>> from odio.tfidf import TfidfBackend
+        >>> from odio.config import TfidfConfig
+        >>> texts = ["te odio weon", "buen dia", "odio a todos", "lindo dia"]
+        >>> Y = np.array([[1], [0], [1], [0]])
+        >>> member = TfidfBackend(TfidfConfig(min_df=1)).fit(texts, Y)
+        >>> det = Detector([member], ["Odio"], backend="tfidf")
+        >>> det.predict(["odio"])[0]["decisions"]
+        {'Odio': True}
+    """
+
+    def __init__(
+        self,
+        members: Sequence[Backend],
+        labels: Sequence[str],
+        *,
+        backend: str,
+        thresholds: Sequence[float] | np.ndarray | None = None,
+        preprocess: PreprocessOptions | None = None,
+        base_model: str | None = None,
+        info: dict[str, Any] | None = None,
+    ) -> None:
+        if not members:
+            raise ValueError("a Detector needs at least one member model")
+        self.members = list(members)
+        self.labels = list(labels)
+        self.backend = backend
+        self.thresholds = (
+            np.full(len(self.labels), 0.5)
+            if thresholds is None
+            else np.asarray(thresholds, dtype=float)
+        )
+        if self.thresholds.shape != (len(self.labels),):
+            raise ValueError("one threshold per label is needed")
+        self.preprocess = preprocess or PreprocessOptions()
+        self.base_model = base_model
+        self.info = dict(info or {})
+        """Free-form run facts kept in ``config.json`` (metrics, data settings)."""
+
+    def normalise(self, texts: Sequence[str]) -> list[str]:
+        """The texts as the members see them (the saved preprocessing options applied)."""
+        return preprocess_many(texts, self.preprocess)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """``(n, n_labels)`` blended probabilities of raw texts, in input order."""
+        normalised = self.normalise(texts)
+        total = np.zeros((len(normalised), len(self.labels)))
+        for member in self.members:
+            total += member.predict_proba(normalised)
+        return total / len(self.members)
+
+    def decide(self, probabilities: np.ndarray) -> np.ndarray:
+        """0/1 decisions for probabilities from :meth:`predict_proba`."""
+        return binarize(probabilities, self.thresholds)
+
+    def predict(self, texts: Sequence[str]) -> list[dict[str, dict[str, Any]]]:
+        """Per text: ``{"probabilities": {label: p}, "decisions": {label: bool}}``."""
+        P = self.predict_proba(texts)
+        D = self.decide(P)
+        return [
+            {
+                "probabilities": {lab: float(p) for lab, p in zip(self.labels, row, strict=True)},
+                "decisions": {lab: bool(d) for lab, d in zip(self.labels, drow, strict=True)},
+            }
+            for row, drow in zip(P, D, strict=True)
+        ]
+
+    def config(self) -> dict[str, Any]:
+        """What ``config.json`` holds."""
+        return {
+            "odio_version": __version__,
+            "backend": self.backend,
+            "base_model": self.base_model,
+            "labels": self.labels,
+            "thresholds": {
+                lab: float(t) for lab, t in zip(self.labels, self.thresholds, strict=True)
+            },
+            "preprocess": self.preprocess.to_dict(),
+            "members": [f"fold_{i}" for i in range(len(self.members))],
+            **self.info,
+        }
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the self-describing model directory; returns its path."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        config = self.config()
+        for name, member in zip(config["members"], self.members, strict=True):
+            member.save(directory / name)
+        (directory / CONFIG_FILE).write_text(
+            json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+        (directory / "README.md").write_text(model_card(config), encoding="utf-8")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Detector:
+        """Read a directory written by :meth:`save` (or a run directory holding ``model/``)."""
+        directory = Path(directory)
+        if not (directory / CONFIG_FILE).exists() and (directory / "model" / CONFIG_FILE).exists():
+            directory = directory / "model"
+        if not directory.exists():
+            raise OdioError(f"model directory not found: {directory}")
+        try:
+            config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise OdioError(
+                f"{directory} is not an odio model: it has no {CONFIG_FILE} "
+                "(give the run's model/ directory)"
+            ) from None
+        member_cls = backend_class(config["backend"])
+        members = [member_cls.load(directory / name) for name in config["members"]]
+        labels = config["labels"]
+        known = {
+            "odio_version",
+            "backend",
+            "base_model",
+            "labels",
+            "thresholds",
+            "preprocess",
+            "members",
+        }
+        return cls(
+            members,
+            labels,
+            backend=config["backend"],
+            thresholds=[config["thresholds"][lab] for lab in labels],
+            preprocess=PreprocessOptions.from_dict(config["preprocess"]),
+            base_model=config.get("base_model"),
+            info={k: v for k, v in config.items() if k not in known},
+        )
+
+
+def model_card(config: dict[str, Any]) -> str:
+    """A Markdown model card from a model's ``config.json`` contents."""
+    labels = config["labels"]
+    metrics = config.get("metrics", {})
+    lines = [
+        "# odio hate-speech detector",
+        "",
+        f"- backend: `{config['backend']}`"
+        + (f", base model `{config['base_model']}`" if config.get("base_model") else ""),
+        f"- members: {len(config['members'])} fold models, probabilities averaged",
+        f"- labels: {', '.join(labels)}",
+        "- thresholds (tuned on out-of-fold predictions): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in config["thresholds"].items()),
+        f"- odio version: {config['odio_version']}",
+    ]
+    if "data" in config:
+        lines.append(f"- data: {json.dumps(config['data'], ensure_ascii=False)}")
+    rows = []
+    if "cv" in metrics:
+        cv = metrics["cv"]["f1_custom"]
+        rows.append(
+            f"| cross-validation (mean ± std over folds, 0.5) | "
+            f"{cv['mean']:.4f} ± {cv['std']:.4f} | |"
+        )
+    for split in ("oof", "test"):
+        for key, name in (("at_0.5", "0.5"), ("tuned", "tuned")):
+            s = metrics.get(split, {}).get(key)
+            if s:
+                first = s["per_label"][labels[0]]["f1"]
+                rows.append(
+                    f"| {split} at {name} thresholds | {s['f1_custom']:.4f} | {first:.4f} |"
+                )
+    if rows:
+        lines += [
+            "",
+            "## Metrics",
+            "",
+            f"| evaluation | f1_custom | F1({labels[0]}) |",
+            "|---|---|---|",
+            *rows,
+        ]
+        if "oof" in metrics:
+            lines += [
+                "",
+                "Out-of-fold scores at tuned thresholds are optimistic: the "
+                "thresholds were tuned on those same predictions.",
+            ]
+    lines += [
+        "",
+        "## Use",
+        "",
+        "```python",
+        "from odio import Detector",
+        "detector = Detector.load('path/to/model')",
+        "detector.predict(['texto de un tweet'])",
+        "```",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from odio.cli import main
+
+
+def test_help_lists_every_subcommand():
+    out = subprocess.run(
+        [sys.executable, "-m", "odio.cli", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for command in ("train", "evaluate", "predict"):
+        assert command in out
+
+
+def test_train_writes_the_run_directory(tfidf_run, split_files):
+    train, _ = split_files
+    assert {p.name for p in tfidf_run.iterdir()} == {
+        "config.yaml",
+        "metrics.json",
+        "oof.csv",
+        "test_predictions.csv",
+        "model",
+    }
+    config = yaml.safe_load((tfidf_run / "config.yaml").read_text())
+    assert config["data"]["min_votes"] == 2 and config["cv"]["folds"] == 3
+    metrics = json.loads((tfidf_run / "metrics.json").read_text())
+    assert len(metrics["folds"]) == 3
+    assert set(metrics["test"]) == {"at_0.5", "tuned"}
+    oof = pd.read_csv(tfidf_run / "oof.csv")
+    n_train = len(pd.read_csv(train))
+    assert len(oof) == n_train == metrics["data"]["train"]["rows_used"]
+    assert sorted(oof["fold"].unique().tolist()) == [0, 1, 2]
+    assert oof["prob_Odio"].between(0, 1).all()
+
+
+def test_train_prints_the_table(split_files, tmp_path, capsys):
+    train, test = split_files
+    assert (
+        main(
+            [
+                "train",
+                str(train),
+                "--test",
+                str(test),
+                "--labels",
+                "Odio",
+                "--folds",
+                "2",
+                "--out",
+                str(tmp_path / "r"),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    for row in (
+        "fold 0 (0.5)",
+        "fold 1 (0.5)",
+        "mean ± std",
+        "out-of-fold (tuned)",
+        "test (0.5)",
+        "test (tuned)",
+    ):
+        assert row in out
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert metrics["labels"] == ["Odio"]
+    # single label: f1_custom is F1(Odio)
+    s = metrics["test"]["tuned"]
+    assert s["f1_custom"] == s["per_label"]["Odio"]["f1"]
+
+
+def test_refuses_to_overwrite_a_run(tfidf_run, split_files, capsys):
+    train, _ = split_files
+    assert main(["train", str(train), "--out", str(tfidf_run)]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+
+
+def test_predict_reproduces_the_runs_test_probabilities(tfidf_run, split_files, tmp_path):
+    _, test = split_files
+    out = tmp_path / "p.csv"
+    assert main(["predict", str(tfidf_run / "model"), str(test), "-o", str(out), "-q"]) == 0
+    scored = pd.read_csv(out)
+    expected = pd.read_csv(tfidf_run / "test_predictions.csv")
+    prob = [c for c in expected.columns if c.startswith("prob_")]
+    assert len(prob) == 5
+    assert np.array_equal(scored[prob].to_numpy(), expected[prob].to_numpy())
+    pred = [c.replace("prob_", "pred_") for c in prob]
+    assert np.array_equal(scored[pred].to_numpy(), expected[pred].to_numpy())
+
+
+def test_predict_keeps_every_row_and_column_in_order(tfidf_run, tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_text(
+        ",tweet_id,text,extra\n"
+        '0,0012,"hola weon",x\n'
+        "1,0013,,y\n"
+        '2,0014,"ándate a tu país, veneco culiao 😡",\n'
+        '3,0015,"   ",z\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    assert main(["predict", str(tfidf_run), str(src), "-o", str(out), "--chunksize", "2"]) == 0
+    assert "4 rows written, 2 scored, 2 with an empty text" in capsys.readouterr().out
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith(",tweet_id,text,extra,prob_Odio,")
+    scored = pd.read_csv(out, dtype={"tweet_id": str})
+    assert scored["tweet_id"].tolist() == ["0012", "0013", "0014", "0015"]
+    assert scored["prob_Odio"].isna().tolist() == [False, True, False, True]
+    assert scored["pred_Odio"].isna().tolist() == [False, True, False, True]
+    assert not list(tmp_path.glob(".out.csv.*"))  # no temporary file left behind
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_predict_other_formats(tfidf_run, sample_frame, tmp_path, suffix):
+    src = tmp_path / f"in{suffix}"
+    frame = sample_frame.head(7)
+    if suffix == ".jsonl":
+        frame.to_json(src, orient="records", lines=True, force_ascii=False)
+    else:
+        frame.to_parquet(src)
+    out = tmp_path / f"out{suffix}"
+    assert main(["predict", str(tfidf_run), str(src), "-o", str(out), "-q"]) == 0
+    scored = pd.read_json(out, lines=True) if suffix == ".jsonl" else pd.read_parquet(out)
+    assert scored["text"].tolist() == frame["text"].tolist()
+    assert scored["prob_Odio"].notna().all()
+
+
+def test_evaluate_matches_the_runs_test_score(tfidf_run, split_files, capsys):
+    _, test = split_files
+    assert main(["evaluate", str(tfidf_run), str(test), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    metrics = json.loads((tfidf_run / "metrics.json").read_text())
+    assert result["tuned"]["f1_custom"] == pytest.approx(metrics["test"]["tuned"]["f1_custom"])
+    assert main(["evaluate", str(tfidf_run), str(test)]) == 0
+    assert "f1_custom" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "nope.csv", "--out", "r"], "error: file not found: nope.csv"),
+        (["predict", "no_model_here", "x.csv"], "error: model directory not found"),
+        (["train", "x.csv", "--out", "r", "--folds", "1"], "error: cv.folds must be >= 2"),
+    ],
+)
+def test_user_mistakes_are_one_line_errors(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(message)
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_config_file_with_flags_overriding(split_files, tmp_path):
+    train, _ = split_files
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("cv:\n  folds: 4\ndata:\n  labels: [Odio, Mujeres]\ntfidf:\n  C: 3\n")
+    out = tmp_path / "r"
+    assert (
+        main(["train", str(train), "--config", str(cfg), "--folds", "2", "--out", str(out), "-q"])
+        == 0
+    )
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["cv"]["folds"] == 2 and saved["tfidf"]["C"] == 3.0
+    assert saved["data"]["labels"] == ["Odio", "Mujeres"]

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from odio.detector import Detector
+
+
+def test_save_load_identical_probabilities(tfidf_run, tmp_path, sample_frame):
+    detector = Detector.load(tfidf_run / "model")
+    texts = sample_frame["text"].tolist()
+    P = detector.predict_proba(texts)
+    detector.save(tmp_path / "copy")
+    again = Detector.load(tmp_path / "copy")
+    assert np.array_equal(P, again.predict_proba(texts))
+    assert np.array_equal(detector.thresholds, again.thresholds)
+    assert again.preprocess == detector.preprocess
+
+
+def test_model_directory_describes_itself(tfidf_run):
+    model = tfidf_run / "model"
+    config = json.loads((model / "config.json").read_text())
+    assert config["backend"] == "tfidf"
+    assert config["members"] == ["fold_0", "fold_1", "fold_2"]
+    assert set(config["thresholds"]) == set(config["labels"])
+    assert config["preprocess"]["emoji"] is True
+    assert config["data"]["min_votes"] == 2
+    card = (model / "README.md").read_text()
+    assert "f1_custom" in card and "test at tuned thresholds" in card
+    assert not list(model.rglob("*.pkl")) and not list(model.rglob("*.pickle"))
+
+
+def test_predict_returns_probabilities_and_decisions(tfidf_run):
+    detector = Detector.load(tfidf_run)  # a run directory works too
+    out = detector.predict(["Fuera los inmigrantes culiaos", "Qué rico el completo"])
+    assert len(out) == 2
+    assert set(out[0]["probabilities"]) == set(detector.labels)
+    for item in out:
+        for label, p in item["probabilities"].items():
+            t = detector.thresholds[detector.labels.index(label)]
+            assert item["decisions"][label] == (p >= t)
