@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+# Nothing in the tests may download: make Hugging Face fail fast instead of retrying.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "tweets_sample.csv"
@@ -43,3 +47,56 @@ def tfidf_run(tmp_path_factory, split_files) -> Path:
         == 0
     )
     return out
+
+
+def build_tiny_encoder(
+    folder: Path, texts: list[str], *, layers: int = 2, hidden: int = 32, positions: int = 130
+) -> Path:
+    """A random RoBERTa and a BPE tokenizer trained on ``texts``, saved as a HF directory."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaModel
+
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=600, special_tokens=specials))
+    tok.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
+    from tokenizers import decoders
+
+    tok.decoder = decoders.ByteLevel()
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+        cls_token="<s>",
+        sep_token="</s>",
+    )
+    import torch
+
+    torch.manual_seed(0)
+    config = RobertaConfig(
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=2 * hidden,
+        max_position_embeddings=positions,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+    )
+    RobertaModel(config).save_pretrained(folder)
+    fast.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory, sample_frame) -> Path:
+    """A 2-layer, 32-wide random RoBERTa with a tokenizer trained on the sample tweets."""
+    from odio.preprocess import preprocess_many
+
+    texts = preprocess_many(sample_frame["text"].tolist())
+    return build_tiny_encoder(tmp_path_factory.mktemp("tiny_roberta"), texts)

@@ -163,7 +163,10 @@ def test_user_mistakes_are_one_line_errors(argv, message, capsys, tmp_path, monk
 def test_config_file_with_flags_overriding(split_files, tmp_path):
     train, _ = split_files
     cfg = tmp_path / "run.yaml"
-    cfg.write_text("cv:\n  folds: 4\ndata:\n  labels: [Odio, Mujeres]\ntfidf:\n  C: 3\n")
+    cfg.write_text(
+        "cv:\n  folds: 4\ndata:\n  labels: [Odio, Mujeres]\ntfidf:\n  C: 3\n"
+        "preprocess:\n  emoji: true\n"
+    )
     out = tmp_path / "r"
     assert (
         main(["train", str(train), "--config", str(cfg), "--folds", "2", "--out", str(out), "-q"])
@@ -172,3 +175,7 @@ def test_config_file_with_flags_overriding(split_files, tmp_path):
     saved = yaml.safe_load((out / "config.yaml").read_text())
     assert saved["cv"]["folds"] == 2 and saved["tfidf"]["C"] == 3.0
     assert saved["data"]["labels"] == ["Odio", "Mujeres"]
+    # the steps given are used as given, the others take their defaults
+    assert saved["preprocess"]["emoji"] is True and saved["preprocess"]["url"] is True
+    model_config = json.loads((out / "model" / "config.json").read_text())
+    assert model_config["preprocess"] == saved["preprocess"]

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 
+from odio.backend import default_preprocess
 from odio.detector import Detector
 
 
@@ -24,7 +25,7 @@ def test_model_directory_describes_itself(tfidf_run):
     assert config["backend"] == "tfidf"
     assert config["members"] == ["fold_0", "fold_1", "fold_2"]
     assert set(config["thresholds"]) == set(config["labels"])
-    assert config["preprocess"]["emoji"] is True
+    assert config["preprocess"] == default_preprocess("tfidf").to_dict()
     assert config["data"]["min_votes"] == 2
     card = (model / "README.md").read_text()
     assert "f1_custom" in card and "test at tuned thresholds" in card

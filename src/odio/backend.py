@@ -16,6 +16,7 @@ import numpy as np
 
 from odio.config import RunConfig
 from odio.errors import OdioError
+from odio.preprocess import PreprocessOptions
 
 
 @runtime_checkable
@@ -54,12 +55,29 @@ class Backend(Protocol):
 def backend_name(model: str) -> str:
     """The backend that trains ``model``: ``tfidf``, or ``transformer`` for an encoder id.
 
-    >>> backend_name("tfidf")
-    'tfidf'
+    >>> backend_name("tfidf"), backend_name("pysentimiento/robertuito-base-uncased")
+    ('tfidf', 'transformer')
     """
-    if model == "tfidf":
-        return "tfidf"
-    raise OdioError(f"unknown model {model!r}: this version of odio trains 'tfidf' only")
+    if not model or not model.strip():
+        raise OdioError("--model is empty: give 'tfidf' or a Hugging Face encoder")
+    return "tfidf" if model == "tfidf" else "transformer"
+
+
+def default_preprocess(name: str) -> PreprocessOptions:
+    """The normalisation a backend uses unless the run says otherwise.
+
+    Transformers get the full RoBERTuito normalisation (what the encoder saw in
+    pretraining). TF-IDF keeps handles, links, hashtags and emoji as written: their raw
+    character n-grams carry signal (chosen by out-of-fold f1_custom on the Datathon
+    training set, ``benchmarks/tfidf_sweep.py``); laughter, repetition and newlines are
+    still normalised.
+
+    >>> default_preprocess("tfidf").emoji
+    False
+    """
+    if name == "tfidf":
+        return PreprocessOptions(user=False, url=False, hashtag=False, emoji=False)
+    return PreprocessOptions()
 
 
 def create_backend(config: RunConfig) -> Backend:
@@ -73,7 +91,9 @@ def create_backend(config: RunConfig) -> Backend:
         from odio.tfidf import TfidfBackend
 
         return TfidfBackend(config.tfidf, seed=config.cv.seed)
-    raise AssertionError(name)
+    from odio.transformer import TransformerBackend
+
+    return TransformerBackend(config.model, config.transformer, seed=config.cv.seed)
 
 
 def backend_class(name: str) -> type[Backend]:
@@ -82,4 +102,8 @@ def backend_class(name: str) -> type[Backend]:
         from odio.tfidf import TfidfBackend
 
         return TfidfBackend
+    if name == "transformer":
+        from odio.transformer import TransformerBackend
+
+        return TransformerBackend
     raise OdioError(f"this model was saved by backend {name!r}, which this odio does not know")

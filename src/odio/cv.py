@@ -103,6 +103,9 @@ def cross_validate(
         train_idx, val_idx = np.flatnonzero(~val), np.flatnonzero(val)
         start = time.perf_counter()
         model = make_backend()
+        if hasattr(model, "progress_desc"):  # backends with their own per-epoch bars
+            model.progress_desc = f"fold {fold + 1}/{n_folds}"
+            model.progress = progress
         model.fit(
             [texts[i] for i in train_idx],
             Y[train_idx],

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import pandas as pd
 import yaml
 
 from odio import __version__
-from odio.backend import backend_name, create_backend
+from odio.backend import backend_name, create_backend, default_preprocess
 from odio.config import DataConfig, RunConfig
 from odio.cv import CVResult, cross_validate
 from odio.data import LabelledData, load_labelled
@@ -59,6 +59,8 @@ def train_run(
     if out_dir.exists() and not out_dir.is_dir():
         raise OdioError(f"--out {out_dir} exists and is not a directory")
     backend = backend_name(config.model)
+    if config.preprocess is None:
+        config = replace(config, preprocess=default_preprocess(backend))
     train = load_labelled(train_path, config.data, training=True)
     log.info(train.report.summary())
     test = load_labelled(test_path, config.data, training=False) if test_path else None
