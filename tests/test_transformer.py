@@ -171,7 +171,7 @@ def test_unknown_model_is_a_clear_error():
 def test_cli_trains_and_predicts_with_an_encoder(tiny_encoder, split_files, tmp_path):
     train, test = split_files
     cfg = tmp_path / "run.yaml"
-    cfg.write_text("transformer:\n  max_epochs: 1\n  lr: 0.001\n")
+    cfg.write_text("transformer:\n  max_epochs: 3\n  lr: 0.001\n  accelerator: cpu\n")
     out = tmp_path / "run"
     assert (
         main(
@@ -186,6 +186,8 @@ def test_cli_trains_and_predicts_with_an_encoder(tiny_encoder, split_files, tmp_
                 "2",
                 "--config",
                 str(cfg),
+                "--epochs",
+                "1",
                 "--out",
                 str(out),
                 "-q",
@@ -197,7 +199,7 @@ def test_cli_trains_and_predicts_with_an_encoder(tiny_encoder, split_files, tmp_
     assert config["backend"] == "transformer" and config["base_model"] == str(tiny_encoder)
     assert config["preprocess"]["emoji"] is True  # RoBERTuito normalisation by default
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["folds"][0]["history"][0]["epoch"] == 1
+    assert [h["epoch"] for h in metrics["folds"][0]["history"]] == [1]  # --epochs won
     detector = Detector.load(out / "model")
     expected = pd.read_csv(out / "test_predictions.csv")
     texts = pd.read_csv(test)["text"].tolist()
@@ -206,3 +208,11 @@ def test_cli_trains_and_predicts_with_an_encoder(tiny_encoder, split_files, tmp_
     scored = tmp_path / "scored.csv"
     assert main(["predict", str(out), str(test), "-o", str(scored), "-q"]) == 0
     assert np.allclose(pd.read_csv(scored)[prob].to_numpy(), expected[prob].to_numpy(), atol=1e-6)
+
+
+def test_fast_dev_run_is_a_quick_smoke_test(tiny_encoder, data):
+    texts, Y = data
+    model = TransformerBackend(str(tiny_encoder), TransformerConfig(fast_dev_run=True))
+    model.fit(texts, Y, validation=(texts[:20], Y[:20]))
+    assert len(model.history_) <= 1
+    assert model.predict_proba(texts[:2]).shape == (2, 5)

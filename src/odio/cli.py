@@ -36,6 +36,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             "encoding": args.encoding,
         },
         "cv": {"folds": args.folds, "seed": args.seed, "split": args.split},
+        "transformer": {
+            "max_epochs": args.epochs,
+            "lr": args.lr,
+            "batch_size": args.batch_size,
+            "max_length": args.max_length,
+            "accelerator": args.accelerator,
+            "devices": args.devices,
+            "precision": args.precision,
+        },
     }
     config = RunConfig.from_dict(_merge(base, overrides))
     out = Path(args.out)
@@ -110,6 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--text-column", help="text column (default 'text')")
     train.add_argument("--strict", action="store_true", help="reject rows with an empty text")
     train.add_argument("--encoding", help="CSV/JSONL encoding (default utf-8)")
+    encoder = train.add_argument_group("transformer settings (more in --config)")
+    encoder.add_argument("--epochs", type=int, help="max epochs per fold (default 3)")
+    encoder.add_argument("--lr", type=float, help="peak learning rate (default 3e-5)")
+    encoder.add_argument("--batch-size", type=int, help="training batch size (default 32)")
+    encoder.add_argument("--max-length", type=int, help="token limit per tweet (default 128)")
+    encoder.add_argument("--accelerator", help="Lightning accelerator: auto, cpu, gpu, ...")
+    encoder.add_argument("--devices", help="Lightning devices: auto, 1, 2, '0,1', ...")
+    encoder.add_argument("--precision", help="32-true, bf16-mixed or 16-mixed")
     train.add_argument("--overwrite", action="store_true", help="replace an existing run")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=cmd_train)
