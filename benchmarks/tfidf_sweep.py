@@ -63,6 +63,7 @@ def main() -> None:
         for m in (1, 2)
         for cn in ((2, 5), (1, 5), (2, 6))
     ]
+    jobs += [((), {"C": 1.0, "class_weight": None})]
     jobs += [((s,), {"C": 3.0}) for s in STEPS]
     jobs += [
         (STEPS, {"C": 3.0}),

@@ -31,6 +31,7 @@ import numpy as np
 
 from odio.config import TransformerConfig
 from odio.errors import OdioError
+from odio.tokens import encode, length_batches, tokenizer_key
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,12 @@ class EncoderClassifier(nn.Module):
         self.head = nn.Linear(encoder.config.hidden_size, n_labels)
         nn.init.xavier_uniform_(self.head.weight)
         nn.init.zeros_(self.head.bias)
-        self.compiled_encoder: Any = None
-        """Set by :func:`try_compile`; shares the encoder's parameters."""
+        self.set_compiled(None)
+
+    def set_compiled(self, compiled: Any) -> None:
+        """Use ``compiled`` (from ``torch.compile``, sharing the encoder's parameters) in
+        ``forward``; kept out of the module tree so state dicts are unchanged."""
+        object.__setattr__(self, "compiled_encoder", compiled)
 
     def pool(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Sentence vectors ``(batch, hidden)`` from token states ``(batch, seq, hidden)``."""
@@ -130,7 +135,7 @@ class EncoderClassifier(nn.Module):
         return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        encoder = self.compiled_encoder or self.encoder
+        encoder = self.encoder if self.compiled_encoder is None else self.compiled_encoder
         hidden = encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         return self.head(self.dropout(self.pool(hidden, attention_mask)))
 
@@ -146,9 +151,9 @@ def try_compile(model: EncoderClassifier, sample: dict[str, torch.Tensor]) -> bo
         log.warning(
             "torch.compile failed (%s: %s); training in eager mode", type(exc).__name__, reason
         )
-        model.compiled_encoder = None
+        model.set_compiled(None)
         return False
-    model.compiled_encoder = compiled
+    model.set_compiled(compiled)
     return True
 
 
@@ -164,12 +169,6 @@ class Encoded(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> tuple[list[int], torch.Tensor | None]:
         return self.ids[i], None if self.Y is None else self.Y[i]
-
-
-def encode(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[int]]:
-    """Token ids of every text, truncated to ``max_length``, unpadded."""
-    out = tokenizer(list(texts), truncation=True, max_length=max_length, padding=False)
-    return out["input_ids"]
 
 
 class Collator:
@@ -283,7 +282,7 @@ class FineTuner(L.LightningModule):
 
         decay, no_decay = [], []
         for name, param in self.model.named_parameters():
-            if not param.requires_grad or name.startswith("compiled_encoder"):
+            if not param.requires_grad:
                 continue
             is_norm_or_bias = param.ndim < 2 or "LayerNorm" in name or "layer_norm" in name
             (no_decay if is_norm_or_bias else decay).append(param)
@@ -342,6 +341,7 @@ class TransformerBackend:
         """Fine-tune on ``texts``; with ``validation``, stop early and keep the best epoch."""
         c = self.config
         L.seed_everything(self.seed, workers=True, verbose=False)
+        self.best_epoch_: int | None = None
         Y = np.atleast_2d(np.asarray(Y))
         self.tokenizer_, encoder = load_pretrained(self.model)
         limit = position_limit(encoder, self.tokenizer_)
@@ -399,7 +399,7 @@ class TransformerBackend:
                     else None
                 )
         self.history_ = module.history
-        self.classifier_.compiled_encoder = None
+        self.classifier_.set_compiled(None)
         self.classifier_.eval()
         return self
 
@@ -454,23 +454,35 @@ class TransformerBackend:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities ``(n, n_labels)`` in input order (batches sorted by length inside)."""
-        ids = encode(self.tokenizer_, texts, self.max_length_)
-        return self.predict_encoded(ids)
+        return self.predict_encoded(self.encode(texts))
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of normalised texts, truncated to the model's ``max_length``."""
+        return encode(self.tokenizer_, texts, self.max_length_)
+
+    def encoding_key(self) -> str:
+        """Equal for members that tokenise alike (see :func:`odio.tokens.tokenizer_key`)."""
+        cached = getattr(self, "_encoding_key", None)
+        if cached is None or cached[0] is not self.tokenizer_:
+            cached = (self.tokenizer_, tokenizer_key(self.tokenizer_, self.max_length_))
+            self._encoding_key = cached
+        return cached[1]
 
     def predict_encoded(self, ids: list[list[int]]) -> np.ndarray:
-        """Probabilities for already tokenised texts."""
+        """Probabilities for already tokenised texts, in input order.
+
+        Batches of ``eval_batch_size`` rows of similar length, each padded to its longest
+        row, run under ``torch.inference_mode``.
+        """
         n_labels = self.classifier_.head.out_features
         out = np.zeros((len(ids), n_labels))
         if not ids:
             return out
         device = next(self.classifier_.parameters()).device
         collate = Collator(self._pad_id())
-        order = np.argsort([-len(i) for i in ids], kind="stable")
-        size = self.config.eval_batch_size
         self.classifier_.eval()
         with torch.inference_mode():
-            for start in range(0, len(order), size):
-                rows = order[start : start + size]
+            for rows in length_batches(ids, self.config.eval_batch_size):
                 batch = collate([(ids[r], None) for r in rows])
                 logits = self.classifier_(
                     batch["input_ids"].to(device), batch["attention_mask"].to(device)
@@ -504,10 +516,17 @@ class TransformerBackend:
         (directory / HEAD_CONFIG).write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: str | Path, device: str | None = None) -> TransformerBackend:
-        """Read a member written by :meth:`save`, onto ``device`` (GPU when available)."""
+    def load(
+        cls, directory: str | Path, device: str | None = None, threads: int | None = None
+    ) -> TransformerBackend:
+        """Read a member written by :meth:`save`, onto ``device`` (GPU when available).
+
+        ``threads`` sets ``torch.set_num_threads``, which is process-wide.
+        """
         from safetensors.torch import load_file
 
+        if threads:
+            torch.set_num_threads(threads)
         directory = Path(directory)
         meta = json.loads((directory / HEAD_CONFIG).read_text(encoding="utf-8"))
         backend = cls(meta["base_model"], TransformerConfig(**meta["config"]), seed=meta["seed"])
