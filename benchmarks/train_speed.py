@@ -55,7 +55,7 @@ class ReferenceDataset(torch.utils.data.Dataset):
         return len(self.texts)
 
     def __getitem__(self, i):
-        enc = self.tokenizer.encode_plus(
+        enc = self.tokenizer(  # encode_plus in the reference; removed in transformers 5
             preprocess_tweet(self.texts[i]),
             padding="max_length",
             truncation=True,

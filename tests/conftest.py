@@ -1,4 +1,5 @@
-"""Shared fixtures: the shipped example tweets, split into small train and test files."""
+"""Shared fixtures: the shipped example tweets, split into small train and test files; a
+tiny random RoBERTa, a run trained with it, and its ONNX exports."""
 
 from __future__ import annotations
 
@@ -100,3 +101,31 @@ def tiny_encoder(tmp_path_factory, sample_frame) -> Path:
 
     texts = preprocess_many(sample_frame["text"].tolist())
     return build_tiny_encoder(tmp_path_factory.mktemp("tiny_roberta"), texts)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, tiny_encoder, split_files) -> Path:
+    """A finished 2-fold run of the tiny transformer on the sample (trained once per session)."""
+    from odio.cli import main
+
+    train, test = split_files
+    folder = tmp_path_factory.mktemp("runs")
+    config = folder / "tiny.yaml"
+    config.write_text("transformer: {max_epochs: 3, lr: 0.003, batch_size: 16, accelerator: cpu}\n")
+    out = folder / "tiny"
+    argv = ["train", str(train), "--test", str(test), "--model", str(tiny_encoder)]
+    argv += ["--folds", "2", "--config", str(config), "--out", str(out), "-q"]
+    assert main(argv) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx(tmp_path_factory, tiny_run) -> dict[str, Path]:
+    """``{"fp32": dir, "int8": dir}``: ONNX exports of the tiny run's model."""
+    from odio.onnx import export_onnx
+
+    folder = tmp_path_factory.mktemp("onnx")
+    return {
+        name: Path(export_onnx(tiny_run / "model", folder / name, int8=name == "int8").output)
+        for name in ("fp32", "int8")
+    }

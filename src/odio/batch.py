@@ -53,7 +53,9 @@ def predict_file(
     """Add ``prob_<label>`` and ``pred_<label>`` columns to every row of a CSV/JSONL/Parquet.
 
     Rows and columns come out in input order; memory stays bounded by ``chunksize``.
-    The output appears only when complete (written to a temporary file, then renamed).
+    The output appears only when complete (written to a temporary file, then renamed);
+    on any failure no output is left and an existing file at ``output_path`` is untouched.
+    The progress bar shows rows done and the scoring rate in tweets/s.
 
     Example:
         >>> report = predict_file(Detector.load("runs/example/model"),
@@ -74,7 +76,12 @@ def predict_file(
     start = time.perf_counter()
     rows = empty = 0
     writer = None
-    bar = tqdm(desc="scoring", unit=" tweets", disable=not progress)
+    bar = tqdm(
+        desc="scoring",
+        unit=" rows",
+        bar_format="{desc}: {n_fmt}{unit} [{elapsed}{postfix}]",  # postfix: scored tweets/s
+        disable=not progress,
+    )
     try:
         chunks = iter_table(input_path, chunksize=chunksize, encoding=encoding, as_text=True)
         for i, chunk in enumerate(chunks):
@@ -85,6 +92,8 @@ def predict_file(
             rows += len(chunk)
             n_empty = int(scored[f"prob_{detector.labels[0]}"].isna().sum())
             empty += n_empty
+            rate = (rows - empty) / max(time.perf_counter() - start, 1e-9)
+            bar.set_postfix_str(f"{rate:.0f} tweets/s", refresh=False)
             bar.update(len(chunk))
         if writer is not None:
             writer.close()

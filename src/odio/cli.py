@@ -1,4 +1,5 @@
-"""The ``odio`` command: a thin layer over :mod:`odio.run`, :mod:`odio.batch` and the Detector.
+"""The ``odio`` command: a thin layer over :mod:`odio.run`, :mod:`odio.batch`, the Detector,
+:mod:`odio.onnx` and :mod:`odio.serve`.
 
 Every subcommand is one function that parses nothing itself and calls the Python API, so
 anything the CLI does can be done from Python too.
@@ -80,7 +81,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from odio.batch import predict_file
     from odio.detector import Detector
 
-    detector = Detector.load(args.model)
+    detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
     text_column = args.text_column or detector.info.get("data", {}).get("text_column", "text")
     inp = Path(args.input)
     output = Path(args.output) if args.output else Path(f"{inp.stem}.predictions{inp.suffix}")
@@ -95,6 +96,75 @@ def cmd_predict(args: argparse.Namespace) -> int:
     )
     print(report.summary())
     return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``odio export``: write an ONNX copy (fp32 or int8) of a transformer model."""
+    from odio.onnx import export_onnx
+
+    int8 = args.quantize == "int8"
+    output = args.output or _default_export_dir(args.model, int8)
+    report = export_onnx(args.model, output, int8=int8, opset=args.opset, overwrite=args.overwrite)
+    print(report.summary())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """``odio serve``: an HTTP API around a model (token from ``ODIO_API_TOKEN``)."""
+    from odio.detector import Detector
+    from odio.extras import require
+    from odio.serve import ServeSettings, serve
+
+    require("uvicorn", "serve", "odio serve")  # before the model loads, which can take a while
+
+    settings = ServeSettings.from_env(max_texts=args.max_texts, max_chars=args.max_chars)
+    detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
+    log.info(
+        "serving %s (%s, %s runtime, %d members) on http://%s:%d%s",
+        args.model,
+        detector.backend,
+        detector.runtime,
+        len(detector.members),
+        args.host,
+        args.port,
+        " with a bearer token" if settings.token else "",
+    )
+    serve(detector, settings, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _default_export_dir(model: str, int8: bool) -> str:
+    """``RUN/model`` -> ``RUN/model-onnx`` (or ``RUN/model-onnx-int8``), beside the model."""
+    source = Path(model)
+    if source.name != "model" and (source / "model").is_dir():
+        source = source / "model"
+    return str(source.with_name(source.name + ("-onnx-int8" if int8 else "-onnx")))
+
+
+def _runtime(value: str) -> str | None:
+    return None if value == "auto" else value
+
+
+def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--runtime",
+        choices=["auto", "torch", "onnx"],
+        default="auto",
+        help="transformer runtime (default auto: ONNX when the model holds ONNX files)",
+    )
+    parser.add_argument(
+        "--threads", type=_positive, help="CPU threads for inference (default: all cores)"
+    )
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,8 +217,43 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--text-column", help="text column (default: the model's)")
     predict.add_argument("--chunksize", type=int, default=4096, help="rows per chunk")
     predict.add_argument("--encoding", default="utf-8", help="CSV/JSONL encoding")
+    _add_runtime_options(predict)
     predict.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     predict.set_defaults(func=cmd_predict)
+
+    export = sub.add_parser("export", help="write an ONNX copy (fp32 or int8) of a model")
+    export.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
+    export.add_argument("--format", choices=["onnx"], default="onnx", help="export format")
+    export.add_argument(
+        "--quantize", choices=["int8"], help="int8 dynamic quantisation of the weights"
+    )
+    export.add_argument(
+        "-o", "--output", help="directory to write (default: beside the model, model-onnx[-int8])"
+    )
+    export.add_argument("--opset", type=_positive, default=17, help="ONNX opset (default 17)")
+    export.add_argument("--overwrite", action="store_true", help="replace OUT_DIR")
+    export.set_defaults(func=cmd_export)
+
+    serve = sub.add_parser(
+        "serve",
+        help="HTTP API around a model",
+        description="Serve a model over HTTP (FastAPI). Set ODIO_API_TOKEN to require "
+        "'Authorization: Bearer <token>' on /v1 endpoints.",
+    )
+    serve.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
+    serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    serve.add_argument("--port", type=_positive, default=8000, help="port (default 8000)")
+    _add_runtime_options(serve)
+    serve.add_argument(
+        "--max-texts", type=_positive, default=256, help="texts per request (default 256)"
+    )
+    serve.add_argument(
+        "--max-chars", type=_positive, default=5000, help="characters per text (default 5000)"
+    )
+    serve.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 

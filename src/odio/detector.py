@@ -3,17 +3,21 @@
 A saved Detector is a self-describing directory::
 
     model/
-      config.json      labels, thresholds, backend, base model, preprocessing, version
+      config.json      labels, thresholds, backend, runtime, base model, preprocessing, version
       README.md        model card with the cross-validation and test metrics
       fold_0/ ...      one folder per fold member, written by its backend (no pickle)
+
+Transformer members run with PyTorch, or with ONNX Runtime once exported
+(:mod:`odio.onnx`); :meth:`Detector.load` picks the runtime from the files it finds.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -24,6 +28,29 @@ from odio.metrics import binarize
 from odio.preprocess import PreprocessOptions, preprocess_many
 
 CONFIG_FILE = "config.json"
+RUNTIMES = ("torch", "onnx")
+"""Runtimes of transformer members; TF-IDF members always run with scikit-learn."""
+CONFIG_KEYS = frozenset(
+    "odio_version backend runtime base_model labels thresholds preprocess members".split()
+)
+"""The ``config.json`` keys the Detector owns; any other key is kept in ``info``."""
+
+
+@runtime_checkable
+class TokenisedMember(Protocol):
+    """A member that scores token ids, so members with one tokenizer share one encoding."""
+
+    def encoding_key(self) -> str:
+        """Equal for members whose :meth:`encode` gives identical ids."""
+        ...
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of normalised texts."""
+        ...
+
+    def predict_encoded(self, ids: list[list[int]]) -> np.ndarray:
+        """``(n, n_labels)`` probabilities of token ids, in input order."""
+        ...
 
 
 class Detector:
@@ -52,6 +79,7 @@ class Detector:
         thresholds: Sequence[float] | np.ndarray | None = None,
         preprocess: PreprocessOptions | None = None,
         base_model: str | None = None,
+        runtime: str | None = None,
         info: dict[str, Any] | None = None,
     ) -> None:
         if not members:
@@ -68,6 +96,8 @@ class Detector:
             raise ValueError("one threshold per label is needed")
         self.preprocess = preprocess or PreprocessOptions()
         self.base_model = base_model
+        self.runtime = runtime or ("scikit-learn" if backend == "tfidf" else "torch")
+        """What runs the members: ``torch``, ``onnx`` or ``scikit-learn``."""
         self.info = dict(info or {})
         """Free-form run facts kept in ``config.json`` (metrics, data settings)."""
 
@@ -76,11 +106,22 @@ class Detector:
         return preprocess_many(texts, self.preprocess)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """``(n, n_labels)`` blended probabilities of raw texts, in input order."""
+        """``(n, n_labels)`` blended probabilities of raw texts, in input order.
+
+        Texts are normalised once; members sharing a tokenizer (the folds of a run) share
+        one tokenisation, and score length-sorted batches padded to their longest row.
+        """
         normalised = self.normalise(texts)
         total = np.zeros((len(normalised), len(self.labels)))
+        encoded: dict[str, list[list[int]]] = {}
         for member in self.members:
-            total += member.predict_proba(normalised)
+            if isinstance(member, TokenisedMember):
+                key = member.encoding_key()
+                if key not in encoded:
+                    encoded[key] = member.encode(normalised)
+                total += member.predict_encoded(encoded[key])
+            else:
+                total += member.predict_proba(normalised)
         return total / len(self.members)
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
@@ -104,6 +145,7 @@ class Detector:
         return {
             "odio_version": __version__,
             "backend": self.backend,
+            "runtime": self.runtime,
             "base_model": self.base_model,
             "labels": self.labels,
             "thresholds": {
@@ -128,32 +170,39 @@ class Detector:
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path) -> Detector:
-        """Read a directory written by :meth:`save` (or a run directory holding ``model/``)."""
-        directory = Path(directory)
-        if not (directory / CONFIG_FILE).exists() and (directory / "model" / CONFIG_FILE).exists():
-            directory = directory / "model"
-        if not directory.exists():
-            raise OdioError(f"model directory not found: {directory}")
-        try:
-            config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise OdioError(
-                f"{directory} is not an odio model: it has no {CONFIG_FILE} "
-                "(give the run's model/ directory)"
-            ) from None
-        member_cls = backend_class(config["backend"])
-        members = [member_cls.load(directory / name) for name in config["members"]]
+    def load(
+        cls,
+        directory: str | Path,
+        *,
+        runtime: str | None = None,
+        threads: int | None = None,
+    ) -> Detector:
+        """Read a directory written by :meth:`save` (or a run directory holding ``model/``).
+
+        Args:
+            directory: the model directory, or the run directory that holds it.
+            runtime: for transformer models, ``torch`` or ``onnx``; ``None`` picks ONNX
+                Runtime when the members are ONNX files (written by ``odio export``).
+            threads: CPU threads for inference (``torch.set_num_threads``, which is
+                process-wide, or ONNX Runtime's intra-op threads); ``None`` keeps the
+                default. TF-IDF models ignore it.
+
+        Example:
+            >>> Detector.load("runs/e5/model-int8", threads=2).runtime  # doctest: +SKIP
+            'onnx'
+        """
+        directory = find_model_dir(directory)
+        config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
+        runtime, load_member = _member_loader(config, directory, runtime, threads)
+        members = [load_member(directory / name) for name in config["members"]]
+        return cls.from_config(config, members, runtime=runtime)
+
+    @classmethod
+    def from_config(
+        cls, config: dict[str, Any], members: Sequence[Backend], *, runtime: str | None = None
+    ) -> Detector:
+        """A Detector from ``config.json`` contents and its loaded members."""
         labels = config["labels"]
-        known = {
-            "odio_version",
-            "backend",
-            "base_model",
-            "labels",
-            "thresholds",
-            "preprocess",
-            "members",
-        }
         return cls(
             members,
             labels,
@@ -161,8 +210,66 @@ class Detector:
             thresholds=[config["thresholds"][lab] for lab in labels],
             preprocess=PreprocessOptions.from_dict(config["preprocess"]),
             base_model=config.get("base_model"),
-            info={k: v for k, v in config.items() if k not in known},
+            runtime=runtime or config.get("runtime"),
+            info={k: v for k, v in config.items() if k not in CONFIG_KEYS},
         )
+
+
+def find_model_dir(directory: str | Path) -> Path:
+    """The model directory at ``directory`` or in its ``model/``, with a clear error.
+
+    >>> find_model_dir("no/such/run")
+    Traceback (most recent call last):
+    ...
+    odio.errors.OdioError: model directory not found: no/such/run
+    """
+    directory = Path(directory)
+    if not (directory / CONFIG_FILE).exists() and (directory / "model" / CONFIG_FILE).exists():
+        directory = directory / "model"
+    if not directory.exists():
+        raise OdioError(f"model directory not found: {directory}")
+    if not (directory / CONFIG_FILE).exists():
+        raise OdioError(
+            f"{directory} is not an odio model: it has no {CONFIG_FILE} "
+            "(give the run's model/ directory)"
+        )
+    return directory
+
+
+def _member_loader(
+    config: dict[str, Any], directory: Path, runtime: str | None, threads: int | None
+) -> tuple[str | None, Callable[[Path], Backend]]:
+    """The runtime to use and the function that loads one member folder with it."""
+    backend = config["backend"]
+    if runtime is not None and runtime not in RUNTIMES:
+        raise OdioError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+    if backend != "transformer":
+        if runtime is not None:
+            raise OdioError(
+                f"{directory} is a {backend} model, which runs with scikit-learn; "
+                "a runtime applies to transformer models only"
+            )
+        return None, backend_class(backend).load
+    first = directory / config["members"][0]
+    has_onnx = any(first.glob("*.onnx"))
+    has_torch = any(first.glob("model*.safetensors"))
+    runtime = runtime or ("onnx" if has_onnx else "torch")
+    if runtime == "onnx" and not has_onnx:
+        raise OdioError(
+            f"{directory} has no ONNX files; create them with: odio export {directory} OUT"
+        )
+    if runtime == "torch" and not has_torch:
+        raise OdioError(
+            f"{directory} is an ONNX export without PyTorch weights: use the onnx runtime, "
+            "or the model directory it was exported from"
+        )
+    if runtime == "onnx":
+        from odio.onnx import OnnxBackend
+
+        return runtime, functools.partial(OnnxBackend.load, threads=threads)
+    from odio.transformer import TransformerBackend
+
+    return runtime, functools.partial(TransformerBackend.load, threads=threads)
 
 
 def model_card(config: dict[str, Any]) -> str:
@@ -175,6 +282,7 @@ def model_card(config: dict[str, Any]) -> str:
         f"- backend: `{config['backend']}`"
         + (f", base model `{config['base_model']}`" if config.get("base_model") else ""),
         f"- members: {len(config['members'])} fold models, probabilities averaged",
+        f"- runtime: {_runtime_line(config)}",
         f"- labels: {', '.join(labels)}",
         "- thresholds (tuned on out-of-fold predictions): "
         + ", ".join(f"{k} {v:.2f}" for k, v in config["thresholds"].items()),
@@ -224,3 +332,12 @@ def model_card(config: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _runtime_line(config: dict[str, Any]) -> str:
+    runtime = config.get("runtime") or "torch"
+    onnx = config.get("onnx")
+    if runtime != "onnx" or not onnx:
+        return runtime
+    how = onnx.get("quantization") or "fp32"
+    return f"ONNX Runtime, `fold_k/{onnx['file']}` ({how}, opset {onnx['opset']})"

@@ -1,0 +1,260 @@
+"""An HTTP service around a Detector: FastAPI, loaded once, validated, thin.
+
+The app is an adapter (LitGPT's LitAPI shape): the Detector is loaded once before the app
+starts; each request is validated (:class:`PredictRequest` and the limits of
+:class:`ServeSettings`), passed to :meth:`~odio.detector.Detector.predict_proba`, and
+the probabilities are shaped into the response. Endpoints::
+
+    POST /v1/predict   {"texts": ["...", ...]} -> {"predictions": [{probabilities, decisions}]}
+    GET  /v1/model     labels, thresholds, backend, runtime, preprocessing, metrics, limits
+    GET  /healthz      {"status": "ok"} (never needs the token)
+
+Concurrency: FastAPI runs these synchronous endpoints in a thread pool, so the event loop
+(and ``/healthz``) stays responsive while a prediction runs. Predictions themselves are
+serialised by one lock: a Hugging Face fast tokenizer is not safe to call from several
+threads at once ("Already borrowed"), and PyTorch and ONNX Runtime already use every core
+for one batch, so running two at once would only make both slower.
+
+Requires the ``serve`` extra (FastAPI, uvicorn).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from odio import __version__
+from odio.detector import Detector
+from odio.errors import OdioError
+from odio.extras import MissingExtra, require
+
+try:
+    from fastapi import Depends, FastAPI, HTTPException
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+    from pydantic import BaseModel, ConfigDict, Field, StrictStr
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise MissingExtra("serve", "odio serve", "fastapi") from exc
+
+log = logging.getLogger(__name__)
+
+TOKEN_ENV = "ODIO_API_TOKEN"
+BEARER = HTTPBearer(auto_error=False)
+"""Reads ``Authorization: Bearer <token>``; stateless, so one serves every app."""
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """Limits and access control of the service.
+
+    Example:
+        >>> ServeSettings(max_texts=32).max_chars
+        5000
+    """
+
+    max_texts: int = 256
+    """Most texts in one request."""
+    max_chars: int = 5000
+    """Most characters in one text."""
+    token: str | None = field(default=None, repr=False)
+    """Bearer token every ``/v1`` request must carry; ``None`` leaves the service open."""
+
+    def __post_init__(self) -> None:
+        if self.max_texts < 1 or self.max_chars < 1:
+            raise OdioError("serve limits max_texts and max_chars must be >= 1")
+        if self.token is not None and not self.token.strip():
+            raise OdioError(f"{TOKEN_ENV} is set but empty; unset it or give a token")
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> ServeSettings:
+        """Settings with the token read from ``ODIO_API_TOKEN`` (unset: no token).
+
+        >>> ServeSettings.from_env(token=None).token is None
+        True
+        """
+        values: dict[str, Any] = {"token": os.environ.get(TOKEN_ENV)}
+        values.update(overrides)
+        return cls(**values)
+
+
+class PredictRequest(BaseModel):
+    """The body of ``POST /v1/predict``: raw tweets, normalised by the service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    texts: list[StrictStr] = Field(min_length=1, description="raw tweet texts")
+
+
+class Prediction(BaseModel):
+    """One text's probability and 0/1 decision (at the tuned threshold) per label."""
+
+    probabilities: dict[str, float]
+    decisions: dict[str, bool]
+
+
+class PredictResponse(BaseModel):
+    """Predictions in the order of the request's texts, and the thresholds behind them."""
+
+    predictions: list[Prediction]
+    thresholds: dict[str, float]
+
+
+def create_app(detector: Detector, settings: ServeSettings | None = None) -> FastAPI:
+    """A FastAPI app serving ``detector``.
+
+    Args:
+        detector: a loaded Detector (load it once, before the app starts).
+        settings: limits and token; ``ServeSettings()`` (open, 256 texts of 5000 chars).
+
+    Example:
+        >>> from fastapi.testclient import TestClient  # doctest: +SKIP
+        >>> client = TestClient(create_app(Detector.load("runs/tfidf/model")))  # doctest: +SKIP
+        >>> client.post("/v1/predict", json={"texts": ["hola"]}).json()  # doctest: +SKIP
+        {'predictions': [{'probabilities': {'Odio': 0.12, ...}, 'decisions': {...}}]}
+    """
+    settings = settings or ServeSettings()
+    lock = threading.Lock()
+
+    def check_token(credentials: Credentials) -> None:
+        if settings.token is None:
+            return
+        given = (credentials.credentials if credentials else "").encode("utf-8")
+        if not secrets.compare_digest(given, settings.token.encode("utf-8")):
+            raise HTTPException(
+                status_code=401,
+                detail="missing or wrong bearer token (Authorization: Bearer <token>)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    app = FastAPI(
+        title="odio",
+        version=__version__,
+        description="Hate-speech detection for Spanish tweets.",
+    )
+    guarded = [Depends(check_token)]
+
+    @app.get("/healthz", summary="liveness check")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/v1/model", dependencies=guarded, summary="the served model")
+    def model() -> dict[str, Any]:
+        return model_info(detector, settings)
+
+    @app.post(
+        "/v1/predict",
+        dependencies=guarded,
+        summary="score tweets",
+        description=(
+            f"Up to {settings.max_texts} texts of up to {settings.max_chars} characters; "
+            "predictions come back in request order."
+        ),
+    )
+    def predict(request: PredictRequest) -> PredictResponse:
+        check_limits(request.texts, settings)
+        with lock:
+            P = detector.predict_proba(request.texts)
+        D = detector.decide(P)
+        labels = detector.labels
+        return PredictResponse(
+            predictions=[
+                Prediction(
+                    probabilities={lab: float(p) for lab, p in zip(labels, row, strict=True)},
+                    decisions={lab: bool(d) for lab, d in zip(labels, drow, strict=True)},
+                )
+                for row, drow in zip(P, D, strict=True)
+            ],
+            thresholds={lab: float(t) for lab, t in zip(labels, detector.thresholds, strict=True)},
+        )
+
+    return app
+
+
+def check_limits(texts: list[str], settings: ServeSettings) -> None:
+    """Raise a 422 validation error when a request is over the configured limits."""
+    errors = []
+    if len(texts) > settings.max_texts:
+        errors.append(
+            {
+                "type": "too_long",
+                "loc": ("body", "texts"),
+                "msg": f"at most {settings.max_texts} texts per request, got {len(texts)}",
+                "input": None,
+            }
+        )
+    for i, text in enumerate(texts):
+        if len(text) > settings.max_chars:
+            errors.append(
+                {
+                    "type": "string_too_long",
+                    "loc": ("body", "texts", i),
+                    "msg": f"text {i} has {len(text)} characters; at most {settings.max_chars}",
+                    "input": None,
+                }
+            )
+            break
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def model_info(detector: Detector, settings: ServeSettings) -> dict[str, Any]:
+    """What ``GET /v1/model`` returns: the model's description and the service's limits."""
+    metrics = detector.info.get("metrics", {})
+    scores = {
+        split: metrics[split]["tuned"]["f1_custom"]
+        for split in ("oof", "test")
+        if "tuned" in metrics.get(split, {})
+    }
+    onnx = detector.info.get("onnx") or {}
+    export = {k: onnx[k] for k in ("file", "quantization", "opset") if k in onnx}  # no paths
+    return {
+        "odio_version": __version__,
+        "backend": detector.backend,
+        "runtime": detector.runtime,
+        "base_model": detector.base_model,
+        "members": len(detector.members),
+        "labels": detector.labels,
+        "thresholds": {
+            lab: float(t) for lab, t in zip(detector.labels, detector.thresholds, strict=True)
+        },
+        "preprocess": detector.preprocess.to_dict(),
+        "f1_custom_tuned": scores,
+        "onnx": export or None,
+        "limits": {"max_texts": settings.max_texts, "max_chars": settings.max_chars},
+        "auth": settings.token is not None,
+    }
+
+
+def serve(
+    detector: Detector,
+    settings: ServeSettings | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    log_level: str = "info",
+) -> None:
+    """Run the app with uvicorn until interrupted.
+
+    Example:
+        >>> serve(Detector.load("runs/tfidf/model"), port=8000)  # doctest: +SKIP
+    """
+    uvicorn = require("uvicorn", "serve", "odio serve")
+    settings = settings or ServeSettings()
+    if settings.token is None and not _is_loopback(host):
+        log.warning("serving on %s without %s: anyone who can reach it can use it", host, TOKEN_ENV)
+    uvicorn.run(create_app(detector, settings), host=host, port=port, log_level=log_level)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
