@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from train_speed import robertuito_size_tokenizer
-from transformers import RobertaConfig, RobertaModel
+from train_speed import robertuito_size_config, robertuito_size_tokenizer
+from transformers import RobertaModel
 
 from odio.config import TransformerConfig
 from odio.detector import Detector
@@ -49,15 +49,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "datathon2022"
 def robertuito_size_member(tokenizer, seed: int) -> TransformerBackend:
     """A fitted-looking transformer member with random weights (speed only)."""
     torch.manual_seed(seed)
-    config = RobertaConfig(
-        vocab_size=30002,
-        hidden_size=768,
-        num_hidden_layers=12,
-        num_attention_heads=12,
-        intermediate_size=3072,
-        max_position_embeddings=130,
-        pad_token_id=1,
-    )
+    config = robertuito_size_config()
     member = TransformerBackend("robertuito-size-random", TransformerConfig())
     member.tokenizer_ = tokenizer
     member.max_length_ = 128

@@ -45,6 +45,19 @@ def robertuito_size_tokenizer(texts: list[str]) -> PreTrainedTokenizerFast:
     )
 
 
+def robertuito_size_config() -> RobertaConfig:
+    """RoBERTuito's shape: RoBERTa, vocab 30002, 12 layers x 768, 130 positions."""
+    return RobertaConfig(
+        vocab_size=30002,
+        hidden_size=768,
+        num_hidden_layers=12,
+        num_attention_heads=12,
+        intermediate_size=3072,
+        max_position_embeddings=130,
+        pad_token_id=1,
+    )
+
+
 class ReferenceDataset(torch.utils.data.Dataset):
     """The reference path: normalise and tokenise on every access, pad to max_length."""
 
@@ -96,15 +109,7 @@ def main() -> None:
     labels = ["Odio", "Mujeres", "Comunidad LGBTQ+", "Comunidades Migrantes", "Pueblos Originarios"]
     texts, Y = frame["text"].tolist(), (frame[labels].to_numpy() >= 2).astype(np.float32)
     tokenizer = robertuito_size_tokenizer(preprocess_many(texts))
-    config = RobertaConfig(
-        vocab_size=30002,
-        hidden_size=768,
-        num_hidden_layers=12,
-        num_attention_heads=12,
-        intermediate_size=3072,
-        max_position_embeddings=130,
-        pad_token_id=1,
-    )
+    config = robertuito_size_config()
     model = EncoderClassifier(RobertaModel(config, add_pooling_layer=False), len(labels)).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-5)
 
