@@ -12,11 +12,12 @@
 
 The graph takes ``input_ids`` and ``attention_mask`` (int64, dynamic batch and sequence
 axes) and returns ``logits`` and ``probabilities``. ``int8`` applies ONNX Runtime's
-dynamic quantisation to the MatMul weights (embeddings stay fp32: quantising them costs
-accuracy and saves no time); activations are quantised per batch, so an int8 probability
-moves by about 1e-3 with the other texts in its batch. :class:`~odio.detector.Detector`
-loads such a directory with :class:`OnnxBackend` automatically; it needs ONNX Runtime and a
-tokenizer, not torch.
+dynamic quantisation, per output channel, to the MatMul weights, except the ones that map
+many features to few (the feed-forward down-projections), which stay fp32 with the
+embeddings: they cost the most accuracy for the least time. Activations are quantised per
+batch, so an int8 probability moves by about 1e-3 with the other texts in its batch.
+:class:`~odio.detector.Detector` loads such a directory with :class:`OnnxBackend`
+automatically; it needs ONNX Runtime and a tokenizer, not torch.
 
 Requires the ``onnx`` extra (export also needs torch); imported lazily by the Detector.
 """
@@ -288,6 +289,26 @@ def export_onnx(
     )
 
 
+def _narrowing_matmuls(path: Path) -> list[str]:
+    """MatMul nodes whose weight maps more features to fewer (the feed-forward
+    down-projections), left in fp32 by the int8 export.
+
+    Measured on a fine-tuned multilingual-e5-small member (400 test tweets): quantising every
+    weight MatMul changed 3.0% of label decisions; per-channel weights, 1.5%; per-channel with
+    these nodes kept in fp32, 0.65%, at about 60% of the all-int8 speed.
+    """
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    shapes = {init.name: tuple(init.dims) for init in graph.initializer}
+    return [
+        node.name
+        for node in graph.node
+        if node.op_type == "MatMul"
+        and any(len(shapes.get(i, ())) == 2 and shapes[i][0] > shapes[i][1] for i in node.input)
+    ]
+
+
 def _require_export_tools() -> Any:
     from odio.extras import require
 
@@ -334,6 +355,8 @@ def _export_member(member: Any, folder: Path, *, int8: bool, opset: int, torch: 
                 folder / INT8_FILE,
                 weight_type=QuantType.QInt8,
                 op_types_to_quantize=["MatMul"],
+                per_channel=True,
+                nodes_to_exclude=_narrowing_matmuls(fp32),
             )
             fp32.unlink()
     member.tokenizer_.save_pretrained(folder)
