@@ -223,7 +223,7 @@ class RunConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Nested plain data (tuples as lists), ready for YAML or JSON."""
-        return _plain(dataclasses.asdict(self))
+        return plain_data(self)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> RunConfig:
@@ -249,11 +249,18 @@ class RunConfig:
         )
 
 
-def _plain(value: Any) -> Any:
+def plain_data(value: Any) -> Any:
+    """A config dataclass (or nested data) as plain dicts and lists, ready for YAML/JSON.
+
+    >>> plain_data(TfidfConfig())["char_ngrams"]
+    [2, 5]
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_data(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain_data(v) for v in value]
     return value
 
 

@@ -17,7 +17,7 @@ from safetensors.numpy import load_file, save_file
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from odio.config import TfidfConfig
+from odio.config import TfidfConfig, plain_data
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class TfidfBackend:
             terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
             vocab[key] = terms
             tensors[f"{key}_idf"] = vectorizer.idf_
-        meta = {"backend": self.name, "seed": self.seed, "config": _plain(self.config)}
+        meta = {"backend": self.name, "seed": self.seed, "config": plain_data(self.config)}
         (directory / "config.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         (directory / "vocabulary.json").write_text(
             json.dumps(vocab, ensure_ascii=False), encoding="utf-8"
@@ -146,9 +146,3 @@ class TfidfBackend:
         model.coef_ = tensors["coef"]
         model.intercept_ = tensors["intercept"]
         return model
-
-
-def _plain(config: TfidfConfig) -> dict:
-    from dataclasses import asdict
-
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}

@@ -24,6 +24,7 @@ import logging
 import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ import numpy as np
 
 from odio.config import TransformerConfig
 from odio.errors import OdioError
-from odio.tokens import encode, length_batches, tokenizer_key
+from odio.tokens import encode, length_batches, pad, tokenizer_key
 
 log = logging.getLogger(__name__)
 
@@ -178,13 +179,8 @@ class Collator:
         self.pad_id = pad_id
 
     def __call__(self, items: list[tuple[list[int], torch.Tensor | None]]) -> dict:
-        longest = max(len(ids) for ids, _ in items)
-        input_ids = torch.full((len(items), longest), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(items), longest), dtype=torch.long)
-        for row, (ids, _) in enumerate(items):
-            input_ids[row, : len(ids)] = torch.as_tensor(ids)
-            mask[row, : len(ids)] = 1
-        batch = {"input_ids": input_ids, "attention_mask": mask}
+        input_ids, mask = pad([ids for ids, _ in items], self.pad_id)
+        batch = {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(mask)}
         if items[0][1] is not None:
             batch["labels"] = torch.stack([y for _, y in items])
         return batch
@@ -510,7 +506,7 @@ class TransformerBackend:
             "seed": self.seed,
             "n_labels": self.classifier_.head.out_features,
             "max_length": self.max_length_,
-            "config": _asdict(self.config),
+            "config": asdict(self.config),
             "history": self.history_,
         }
         (directory / HEAD_CONFIG).write_text(json.dumps(meta, indent=2), encoding="utf-8")
@@ -592,9 +588,3 @@ def _devices(value: str) -> Any:
     if "," in value:
         return [int(v) for v in value.split(",") if v.strip()]
     return int(value) if value.lstrip("-").isdigit() else value
-
-
-def _asdict(config: TransformerConfig) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(config)
