@@ -94,6 +94,64 @@ def test_token_is_enforced_when_set(detector):
     assert client.post("/v1/predict", json=body, headers=good).status_code == 200
     assert client.get("/v1/model", headers=good).json()["auth"] is True
     assert client.get("/healthz").status_code == 200  # probes need no token
+    for page in ("/docs", "/openapi.json"):  # the schema is not public either
+        assert client.get(page).status_code == 404
+
+
+def test_docs_are_served_without_a_token(client):
+    assert client.get("/openapi.json").status_code == 200
+
+
+def test_an_oversized_body_is_refused_before_parsing(detector):
+    settings = ServeSettings(max_texts=2, max_chars=10)
+    client = TestClient(create_app(detector, settings))
+    big = b'{"texts": ["' + b"a" * settings.max_body_bytes + b'"]}'
+    response = client.post("/v1/predict", content=big, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert str(settings.max_body_bytes) in response.json()["detail"]
+    # the largest request the limits allow still fits
+    worst = {"texts": ["😀" * 10] * 2}
+    assert client.post("/v1/predict", json=worst).status_code == 200
+
+
+def test_explain_endpoint(client, detector):
+    text = "ándate a tu país culiao"
+    response = client.post("/v1/explain", json={"text": text})
+    assert response.status_code == 200
+    body = response.json()
+    expected = detector.explain(text)
+    assert body["words"] == expected.words and body["method"] == "linear"
+    assert set(body["scores"]) == set(detector.labels)
+    assert body["scores"]["Odio"] == pytest.approx(expected.scores["Odio"])
+    assert body["probabilities"] == pytest.approx(expected.probabilities)
+    assert body["decisions"] == expected.decisions
+    some = client.post("/v1/explain", json={"text": text, "labels": ["Mujeres"]}).json()
+    assert list(some["scores"]) == list(some["probabilities"]) == ["Mujeres"]
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"text": "hola", "labels": ["Odio", "odio"]}, "unknown label 'odio'"),
+        ({"text": "a" * 5001}, "the text has 5001 characters; at most 5000"),
+        ({"text": "   "}, "nothing to explain"),
+        ({"text": ""}, "String should have at least 1 character"),
+        ({"text": ["hola"]}, "Input should be a valid string"),
+        ({"text": "hola", "labels": []}, "List should have at least 1 item"),
+        ({"texts": ["hola"]}, "Field required"),
+    ],
+)
+def test_bad_explain_requests_are_422(client, body, message):
+    response = client.post("/v1/explain", json=body)
+    assert response.status_code == 422
+    assert any(message in d["msg"] for d in response.json()["detail"])
+
+
+def test_explain_needs_the_token_when_set(detector):
+    client = TestClient(create_app(detector, ServeSettings(token="s3cret-token")))
+    assert client.post("/v1/explain", json={"text": "hola"}).status_code == 401
+    good = {"Authorization": "Bearer s3cret-token"}
+    assert client.post("/v1/explain", json={"text": "hola"}, headers=good).status_code == 200
 
 
 def test_settings_read_the_token_from_the_environment(monkeypatch):

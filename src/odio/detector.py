@@ -17,7 +17,7 @@ import functools
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from odio.backend import Backend, backend_class
 from odio.errors import OdioError
 from odio.metrics import binarize
 from odio.preprocess import PreprocessOptions, preprocess_many
+
+if TYPE_CHECKING:
+    from odio.explain import Explanation
 
 CONFIG_FILE = "config.json"
 RUNTIMES = ("torch", "onnx")
@@ -111,7 +114,14 @@ class Detector:
         Texts are normalised once; members sharing a tokenizer (the folds of a run) share
         one tokenisation, and score length-sorted batches padded to their longest row.
         """
-        normalised = self.normalise(texts)
+        return self.predict_proba_normalised(self.normalise(texts))
+
+    def predict_proba_normalised(self, normalised: Sequence[str]) -> np.ndarray:
+        """``(n, n_labels)`` blended probabilities of already normalised texts.
+
+        What :meth:`predict_proba` runs after :meth:`normalise`; explanations call it to
+        score edited copies of a normalised text.
+        """
         total = np.zeros((len(normalised), len(self.labels)))
         encoded: dict[str, list[list[int]]] = {}
         for member in self.members:
@@ -139,6 +149,23 @@ class Detector:
             }
             for row, drow in zip(P, D, strict=True)
         ]
+
+    def explain(
+        self, text: str, labels: Sequence[str] | None = None, *, method: str | None = None
+    ) -> Explanation:
+        """Which words of ``text`` push each label's probability up or down, in log-odds.
+
+        TF-IDF models are decomposed exactly (``linear``); other models are explained by
+        removing one word at a time (``occlusion``). See :func:`odio.explain.explain`.
+
+        Example:
+            >>> detector = Detector.load("runs/tfidf/model")  # doctest: +SKIP
+            >>> detector.explain("ándate a tu país").top("Odio", 2)  # doctest: +SKIP
+            ([('país', 0.975...), ('ándate', 0.830...)], [])
+        """
+        from odio.explain import explain
+
+        return explain(self, text, labels, method=method)
 
     def config(self) -> dict[str, Any]:
         """What ``config.json`` holds."""
@@ -193,6 +220,10 @@ class Detector:
         """
         directory = find_model_dir(directory)
         config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
+        if config.get("backend") == "stack":
+            from odio.stack import StackedDetector
+
+            return StackedDetector.load_dir(directory, config, runtime=runtime, threads=threads)
         runtime, load_member = _member_loader(config, directory, runtime, threads)
         members = [load_member(directory / name) for name in config["members"]]
         return cls.from_config(config, members, runtime=runtime)
@@ -281,7 +312,7 @@ def model_card(config: dict[str, Any]) -> str:
         "",
         f"- backend: `{config['backend']}`"
         + (f", base model `{config['base_model']}`" if config.get("base_model") else ""),
-        f"- members: {len(config['members'])} fold models, probabilities averaged",
+        _members_line(config),
         f"- runtime: {_runtime_line(config)}",
         f"- labels: {', '.join(labels)}",
         "- thresholds (tuned on out-of-fold predictions): "
@@ -332,6 +363,18 @@ def model_card(config: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _members_line(config: dict[str, Any]) -> str:
+    if config["backend"] == "stack":
+        bases = ", ".join(
+            f"`{b['model']}` ({b['backend']}, `{b['dir']}/`)" for b in config["bases"]
+        )
+        return (
+            f"- stacked: a logistic regression per label on the probabilities of {bases}, "
+            "fitted on their out-of-fold predictions"
+        )
+    return f"- members: {len(config['members'])} fold models, probabilities averaged"
 
 
 def _runtime_line(config: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ starts; each request is validated (:class:`PredictRequest` and the limits of
 the probabilities are shaped into the response. Endpoints::
 
     POST /v1/predict   {"texts": ["...", ...]} -> {"predictions": [{probabilities, decisions}]}
+    POST /v1/explain   {"text": "...", "labels": [...]?} -> {words, scores, probabilities, ...}
     GET  /v1/model     labels, thresholds, backend, runtime, preprocessing, metrics, limits
     GET  /healthz      {"status": "ok"} (never needs the token)
 
@@ -34,8 +35,9 @@ from odio.errors import OdioError
 from odio.extras import MissingExtra, require
 
 try:
-    from fastapi import Depends, FastAPI, HTTPException
+    from fastapi import Depends, FastAPI, HTTPException, Request
     from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
     from pydantic import BaseModel, ConfigDict, Field, StrictStr
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
@@ -64,6 +66,12 @@ class ServeSettings:
     """Most characters in one text."""
     token: str | None = field(default=None, repr=False)
     """Bearer token every ``/v1`` request must carry; ``None`` leaves the service open."""
+
+    @property
+    def max_body_bytes(self) -> int:
+        """Largest request body accepted: the text limits at 4 UTF-8 bytes (JSON-escaped
+        emoji take 12) per character, plus room for the JSON around them."""
+        return self.max_texts * (self.max_chars * 12 + 64) + 4096
 
     def __post_init__(self) -> None:
         if self.max_texts < 1 or self.max_chars < 1:
@@ -96,6 +104,28 @@ class Prediction(BaseModel):
 
     probabilities: dict[str, float]
     decisions: dict[str, bool]
+
+
+class ExplainRequest(BaseModel):
+    """The body of ``POST /v1/explain``: one raw tweet and, optionally, labels to explain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: StrictStr = Field(min_length=1, description="one raw tweet text")
+    labels: list[StrictStr] | None = Field(
+        default=None, min_length=1, description="labels to explain (default: all)"
+    )
+
+
+class ExplainResponse(BaseModel):
+    """Per-word log-odds contributions (see :mod:`odio.explain`) for the labels asked."""
+
+    normalised: str
+    words: list[str]
+    scores: dict[str, list[float]]
+    probabilities: dict[str, float]
+    decisions: dict[str, bool]
+    method: str
 
 
 class PredictResponse(BaseModel):
@@ -132,12 +162,28 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
                 headers={"WWW-Authenticate": "Bearer"},
             )
 
+    # With a token, the schema and docs pages are closed too: they are not behind the guard.
+    docs = (
+        {} if settings.token is None else {"docs_url": None, "redoc_url": None, "openapi_url": None}
+    )
     app = FastAPI(
         title="odio",
         version=__version__,
         description="Hate-speech detection for Spanish tweets.",
+        **docs,
     )
     guarded = [Depends(check_token)]
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Any:
+        # Refuse an oversized body before it is read and parsed, not after.
+        length = request.headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > settings.max_body_bytes:
+            return JSONResponse(
+                status_code=413,
+                content={"detail": f"request body over {settings.max_body_bytes} bytes"},
+            )
+        return await call_next(request)
 
     @app.get("/healthz", summary="liveness check")
     def healthz() -> dict[str, str]:
@@ -173,6 +219,34 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
             thresholds={lab: float(t) for lab, t in zip(labels, detector.thresholds, strict=True)},
         )
 
+    @app.post(
+        "/v1/explain",
+        dependencies=guarded,
+        summary="which words push each label up or down",
+        description=(
+            f"One text of up to {settings.max_chars} characters; one log-odds score per "
+            "word of the normalised text and per label (exact for TF-IDF models, by "
+            "occlusion for transformers)."
+        ),
+    )
+    def explain(request: ExplainRequest) -> ExplainResponse:
+        check_explain_request(request, detector, settings)
+        try:
+            with lock:
+                explanation = detector.explain(request.text, request.labels)
+        except OdioError as exc:  # e.g. a text that is only whitespace
+            raise RequestValidationError(
+                [{"type": "value_error", "loc": ("body", "text"), "msg": str(exc), "input": None}]
+            ) from exc
+        return ExplainResponse(
+            normalised=explanation.normalised,
+            words=explanation.words,
+            scores=explanation.scores,
+            probabilities=explanation.probabilities,
+            decisions=explanation.decisions,
+            method=explanation.method,
+        )
+
     return app
 
 
@@ -203,6 +277,35 @@ def check_limits(texts: list[str], settings: ServeSettings) -> None:
         raise RequestValidationError(errors)
 
 
+def check_explain_request(
+    request: ExplainRequest, detector: Detector, settings: ServeSettings
+) -> None:
+    """Raise a 422 validation error for a text over ``max_chars`` or an unknown label."""
+    errors = []
+    if len(request.text) > settings.max_chars:
+        errors.append(
+            {
+                "type": "string_too_long",
+                "loc": ("body", "text"),
+                "msg": f"the text has {len(request.text)} characters; at most {settings.max_chars}",
+                "input": None,
+            }
+        )
+    for i, label in enumerate(request.labels or []):
+        if label not in detector.labels:
+            errors.append(
+                {
+                    "type": "value_error",
+                    "loc": ("body", "labels", i),
+                    "msg": f"unknown label {label!r}; the model's labels are: "
+                    + ", ".join(detector.labels),
+                    "input": None,
+                }
+            )
+    if errors:
+        raise RequestValidationError(errors)
+
+
 def model_info(detector: Detector, settings: ServeSettings) -> dict[str, Any]:
     """What ``GET /v1/model`` returns: the model's description and the service's limits."""
     metrics = detector.info.get("metrics", {})
@@ -223,7 +326,7 @@ def model_info(detector: Detector, settings: ServeSettings) -> dict[str, Any]:
         "thresholds": {
             lab: float(t) for lab, t in zip(detector.labels, detector.thresholds, strict=True)
         },
-        "preprocess": detector.preprocess.to_dict(),
+        "preprocess": None if detector.backend == "stack" else detector.preprocess.to_dict(),
         "f1_custom_tuned": scores,
         "onnx": export or None,
         "limits": {"max_texts": settings.max_texts, "max_chars": settings.max_chars},

@@ -57,7 +57,9 @@ class TfidfBackend:
             ),
         }
 
-    def _features(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """The ``(n, n_features)`` TF-IDF matrix: the ``vectorizers_`` blocks side by side,
+        in their order (``char`` then ``word``); ``coef_`` has one column per feature."""
         return sp.hstack([v.transform(texts) for v in self.vectorizers_.values()]).tocsr()
 
     def fit(
@@ -74,7 +76,7 @@ class TfidfBackend:
         self.vectorizers_ = self._vectorizers()
         for vectorizer in self.vectorizers_.values():
             vectorizer.fit(texts)
-        X = self._features(texts)
+        X = self.features(texts)
         n_features, n_labels = X.shape[1], Y.shape[1]
         self.coef_ = np.zeros((n_labels, n_features))
         self.intercept_ = np.zeros(n_labels)
@@ -99,7 +101,7 @@ class TfidfBackend:
 
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
         """Logits ``(n, n_labels)``."""
-        return np.asarray(self._features(texts) @ self.coef_.T) + self.intercept_
+        return np.asarray(self.features(texts) @ self.coef_.T) + self.intercept_
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities ``(n, n_labels)``, in input order."""
