@@ -109,6 +109,12 @@ def test_cli_export_and_predict_with_each_runtime(tiny_run, split_files, tmp_pat
         scored[runtime] = pd.read_csv(path)
     assert scored["onnx"]["text"].tolist() == scored["torch"]["text"].tolist()
     assert np.abs(scored["onnx"]["prob_Odio"] - scored["torch"]["prob_Odio"]).max() < 0.02
+    capsys.readouterr()
+    for runtime in ("torch", "onnx"):
+        argv = ["evaluate", str(out if runtime == "onnx" else tiny_run), str(test), "--json"]
+        assert main([*argv, "--runtime", runtime]) == 0
+        scored[runtime] = json.loads(capsys.readouterr().out)["at_0.5"]["f1_custom"]
+    assert scored["onnx"] == pytest.approx(scored["torch"], abs=0.05)
 
 
 def test_failed_export_leaves_nothing(tiny_run, tmp_path, monkeypatch):

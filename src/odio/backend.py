@@ -53,13 +53,16 @@ class Backend(Protocol):
 
 
 def backend_name(model: str) -> str:
-    """The backend that trains ``model``: ``tfidf``, or ``transformer`` for an encoder id.
+    """The backend that trains ``model``: ``tfidf``, ``stack`` for ``stack:a+b`` (see
+    :mod:`odio.stack`), or ``transformer`` for an encoder id.
 
     >>> backend_name("tfidf"), backend_name("pysentimiento/robertuito-base-uncased")
     ('tfidf', 'transformer')
     """
     if not model or not model.strip():
         raise OdioError("--model is empty: give 'tfidf' or a Hugging Face encoder")
+    if model.startswith("stack:"):
+        return "stack"
     return "tfidf" if model == "tfidf" else "transformer"
 
 
@@ -91,6 +94,8 @@ def create_backend(config: RunConfig) -> Backend:
         from odio.tfidf import TfidfBackend
 
         return TfidfBackend(config.tfidf, seed=config.cv.seed)
+    if name == "stack":
+        raise OdioError("a stack is not one backend: train it with odio.run.train_run")
     from odio.transformer import TransformerBackend
 
     return TransformerBackend(config.model, config.transformer, seed=config.cv.seed)

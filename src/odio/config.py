@@ -30,6 +30,7 @@ DATATHON_LABELS: tuple[str, ...] = (
 
 SPLITS = ("auto", "stratified", "kfold")
 LABEL_FORMATS = ("auto", "votes", "binary")
+STACK_FEATURES = ("label", "all")
 
 
 @dataclass
@@ -197,6 +198,29 @@ class TransformerConfig:
 
 
 @dataclass
+class StackConfig:
+    """The meta-learner of a stacked model (``model: stack:tfidf+<encoder>``).
+
+    Example:
+        >>> StackConfig().features
+        'label'
+    """
+
+    C: float = 1.0
+    """Inverse regularisation strength of each label's logistic regression."""
+    features: str = "label"
+    """``label``: a label's meta-model sees that label's probability from every base;
+    ``all``: every label's probability from every base. Chosen by nested out-of-fold
+    f1_custom on the Datathon training set (``benchmarks/RESULTS.md``)."""
+
+    def __post_init__(self) -> None:
+        if self.C <= 0:
+            raise OdioError(f"stack.C must be > 0, got {self.C}")
+        if self.features not in STACK_FEATURES:
+            raise OdioError(f"stack.features must be one of {STACK_FEATURES}")
+
+
+@dataclass
 class RunConfig:
     """Everything a training run needs besides the data files.
 
@@ -207,7 +231,8 @@ class RunConfig:
     """
 
     model: str = "tfidf"
-    """``tfidf`` or a Hugging Face encoder (hub id or local directory)."""
+    """``tfidf``, a Hugging Face encoder (hub id or local directory), or a stack of them:
+    ``stack:tfidf+<encoder>`` (a base may also be a finished run directory to reuse)."""
     data: DataConfig = field(default_factory=DataConfig)
     preprocess: PreprocessOptions | None = None
     """Tweet normalisation steps; ``None`` uses the backend's default (see
@@ -215,6 +240,7 @@ class RunConfig:
     cv: CVConfig = field(default_factory=CVConfig)
     tfidf: TfidfConfig = field(default_factory=TfidfConfig)
     transformer: TransformerConfig = field(default_factory=TransformerConfig)
+    stack: StackConfig = field(default_factory=StackConfig)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> RunConfig:

@@ -59,7 +59,7 @@ def train_run(
     if out_dir.exists() and not out_dir.is_dir():
         raise OdioError(f"--out {out_dir} exists and is not a directory")
     backend = backend_name(config.model)
-    if config.preprocess is None:
+    if config.preprocess is None and backend != "stack":  # each base of a stack has its own
         config = replace(config, preprocess=default_preprocess(backend))
     train = load_labelled(train_path, config.data, training=True)
     log.info(train.report.summary())
@@ -67,34 +67,24 @@ def train_run(
     if test is not None:
         log.info(test.report.summary())
 
-    train_texts = preprocess_many(train.texts, config.preprocess)
-    test_texts = preprocess_many(test.texts, config.preprocess) if test is not None else None
     fold_ids = make_folds(train.Y, config.cv.folds, config.cv.seed, config.cv.split)
-    result = cross_validate(
-        lambda: create_backend(config),
-        train_texts,
-        train.Y,
-        train.labels,
-        fold_ids,
-        test_texts=test_texts,
-        progress=progress,
-    )
+    if backend == "stack":
+        from odio.stack import cross_validate_stack
+
+        stacked = cross_validate_stack(config, train, test, fold_ids, progress=progress)
+        result = stacked.result
+    else:
+        result, detector = fit_folds(config, train, test, fold_ids, progress=progress)
     thresholds = tune_thresholds(train.Y, result.oof)
     seconds = time.perf_counter() - start
 
     metrics = _metrics(config, backend, train, test, result, thresholds, seconds)
-    detector = Detector(
-        result.members,
-        train.labels,
-        backend=backend,
-        thresholds=thresholds,
-        preprocess=config.preprocess,
-        base_model=None if backend == "tfidf" else config.model,
-        info={
-            "data": {"min_votes": config.data.min_votes, "text_column": config.data.text_column},
-            "metrics": {k: metrics[k] for k in ("cv", "oof", "test") if k in metrics},
-        },
-    )
+    if backend == "stack":
+        metrics["bases"] = {b.spec: b.metrics(train, test) for b in stacked.bases}
+    info = {
+        "data": _data_info(config),
+        "metrics": {k: metrics[k] for k in ("cv", "oof", "test") if k in metrics},
+    }
 
     out_dir.mkdir(parents=True, exist_ok=True)
     run_config = {
@@ -112,7 +102,12 @@ def train_run(
         _predictions_frame(test, result.test, thresholds).to_csv(
             out_dir / "test_predictions.csv", index=False
         )
-    detector.save(out_dir / "model")
+    if backend == "stack":
+        stacked.save_model(out_dir / "model", thresholds, info)
+    else:
+        detector.thresholds = thresholds
+        detector.info = info
+        detector.save(out_dir / "model")
     metrics["seconds"] = round(time.perf_counter() - start, 2)
     (out_dir / "metrics.json").write_text(
         json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8"
@@ -120,15 +115,70 @@ def train_run(
     return metrics
 
 
+def fit_folds(
+    config: RunConfig,
+    train: LabelledData,
+    test: LabelledData | None,
+    fold_ids: np.ndarray,
+    *,
+    progress: bool = True,
+) -> tuple[CVResult, Detector]:
+    """Cross-validate one backend (``config.model``) in ``fold_ids``.
+
+    Returns the fold results and the fold members as a Detector whose thresholds are tuned
+    on the out-of-fold probabilities.
+
+    Example:
+        >>> result, detector = fit_folds(RunConfig(), train, None, fold_ids)  # doctest: +SKIP
+        >>> len(detector.members) == len(result.folds)  # doctest: +SKIP
+        True
+    """
+    backend = backend_name(config.model)
+    preprocess = config.preprocess or default_preprocess(backend)
+    config = replace(config, preprocess=preprocess)
+    train_texts = preprocess_many(train.texts, preprocess)
+    test_texts = preprocess_many(test.texts, preprocess) if test is not None else None
+    result = cross_validate(
+        lambda: create_backend(config),
+        train_texts,
+        train.Y,
+        train.labels,
+        fold_ids,
+        test_texts=test_texts,
+        progress=progress,
+    )
+    detector = Detector(
+        result.members,
+        train.labels,
+        backend=backend,
+        thresholds=tune_thresholds(train.Y, result.oof),
+        preprocess=preprocess,
+        base_model=None if backend == "tfidf" else config.model,
+        info={"data": _data_info(config)},
+    )
+    return result, detector
+
+
+def _data_info(config: RunConfig) -> dict[str, Any]:
+    """What prediction needs to know of the training data (kept in the model's config)."""
+    return {"min_votes": config.data.min_votes, "text_column": config.data.text_column}
+
+
 def evaluate_run(
-    model_path: str | Path, data_path: str | Path, *, min_votes: int | None = None
+    model_path: str | Path,
+    data_path: str | Path,
+    *,
+    min_votes: int | None = None,
+    runtime: str | None = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Score a saved model on a labelled file at 0.5 and at its tuned thresholds.
 
     The text column, labels and ``min_votes`` are those the model was trained with
-    (``min_votes`` can be overridden).
+    (``min_votes`` can be overridden); ``runtime`` and ``threads`` are those of
+    :meth:`Detector.load`.
     """
-    detector = Detector.load(model_path)
+    detector = Detector.load(model_path, runtime=runtime, threads=threads)
     data_info = detector.info.get("data", {})
     config = DataConfig(
         text_column=data_info.get("text_column", "text"),
@@ -246,6 +296,33 @@ def format_summary(metrics: dict[str, Any]) -> str:
         lines.append(row("test (0.5)", metrics["test"]["at_0.5"]))
         lines.append(row("test (tuned)", metrics["test"]["tuned"]))
     lines.append("* thresholds tuned on these out-of-fold predictions: optimistic")
+    if "bases" in metrics:
+        lines += ["", _format_bases(metrics)]
+    return "\n".join(lines)
+
+
+def _format_bases(metrics: dict[str, Any]) -> str:
+    """One row per stacked base: its own CV, out-of-fold and test f1_custom (same folds)."""
+    first = metrics["labels"][0]
+    head = (
+        f"{'stack base (same folds)':<34} {'CV f1_custom':>14} {'OOF tuned':>9} "
+        f"{'test 0.5':>8} {'test tuned':>10} {'F1(' + first + ')':>9}"
+    )
+    lines = [head, "-" * len(head)]
+    for name, base in {**metrics["bases"], "stack": metrics}.items():
+        cv = base["cv"]["f1_custom"]
+        test = base.get("test")
+        tail = (
+            f"{test['at_0.5']['f1_custom']:>8.4f} {test['tuned']['f1_custom']:>10.4f} "
+            f"{test['tuned']['per_label'][first]['f1']:>9.4f}"
+            if test
+            else f"{'-':>8} {'-':>10} {'-':>9}"
+        )
+        label = name if len(name) <= 34 else "..." + name[-31:]
+        lines.append(
+            f"{label:<34} {cv['mean']:>8.4f}±{cv['std']:.3f} "
+            f"{base['oof']['tuned']['f1_custom']:>9.4f} {tail}"
+        )
     return "\n".join(lines)
 
 
