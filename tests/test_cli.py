@@ -16,7 +16,7 @@ def test_help_lists_every_subcommand():
     out = subprocess.run(
         [sys.executable, "-m", "odio.cli", "--help"], capture_output=True, text=True, check=True
     ).stdout
-    for command in ("train", "evaluate", "predict"):
+    for command in ("train", "evaluate", "predict", "explain", "report", "compare"):
         assert command in out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -63,7 +64,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """``odio evaluate``: score a saved model on a labelled file."""
     from odio.run import evaluate_run, format_scores
 
-    result = evaluate_run(args.model, args.data, min_votes=args.min_votes)
+    result = evaluate_run(
+        args.model,
+        args.data,
+        min_votes=args.min_votes,
+        runtime=_runtime(args.runtime),
+        threads=args.threads,
+    )
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
@@ -95,6 +102,27 @@ def cmd_predict(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     print(report.summary())
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """``odio explain``: which words push each label up or down, for each text."""
+    from odio.detector import Detector
+    from odio.explain import default_labels, format_explanation
+
+    detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
+    if args.json:
+        explanations = [detector.explain(text, args.label) for text in args.texts]
+        print(json.dumps([e.to_dict() for e in explanations], indent=2, ensure_ascii=False))
+        return 0
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    for i, text in enumerate(args.texts):
+        explanation = detector.explain(text, args.label)
+        labels = None if args.label or args.all_labels else default_labels(explanation)
+        print(
+            ("\n" if i else "")
+            + format_explanation(explanation, labels, top=args.top, colour=colour)
+        )
     return 0
 
 
@@ -130,6 +158,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
         " with a bearer token" if settings.token else "",
     )
     serve(detector, settings, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``odio report``: an HTML and a Markdown report of a run, with figures."""
+    from odio.report import write_report
+
+    print(write_report(args.run, args.output).summary())
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``odio compare``: one table of several runs' settings and scores."""
+    from odio.compare import compare_runs, format_comparison, sort_runs
+
+    table = format_comparison(sort_runs(compare_runs(args.runs), args.sort), args.format)
+    if args.output:
+        Path(args.output).write_text(table, encoding="utf-8")
+        print(f"comparison of {len(args.runs)} runs written to {args.output}")
+    else:
+        print(table, end="")
     return 0
 
 
@@ -206,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("data", metavar="DATA", help="labelled tweets")
     evaluate.add_argument("--min-votes", type=int, help="override the run's min_votes")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
+    _add_runtime_options(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
     predict = sub.add_parser("predict", help="score a file of tweets")
@@ -220,6 +270,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_runtime_options(predict)
     predict.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     predict.set_defaults(func=cmd_predict)
+
+    explain = sub.add_parser(
+        "explain",
+        help="which words push each label up or down",
+        description="Per-word log-odds contributions: exact for TF-IDF models, by removing "
+        "one word at a time (occlusion) for transformers. Shown per label: the main label "
+        "and every label predicted positive, unless --label or --all-labels.",
+    )
+    explain.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
+    explain.add_argument("texts", metavar="TEXT", nargs="+", help="tweets to explain")
+    which = explain.add_mutually_exclusive_group()
+    which.add_argument(
+        "--label", action="append", metavar="LABEL", help="label to explain (repeatable)"
+    )
+    which.add_argument("--all-labels", action="store_true", help="show every label")
+    explain.add_argument(
+        "--top", type=_positive, default=5, help="words listed up and down (default 5)"
+    )
+    explain.add_argument("--json", action="store_true", help="print JSON, one object per text")
+    _add_runtime_options(explain)
+    explain.set_defaults(func=cmd_explain)
 
     export = sub.add_parser("export", help="write an ONNX copy (fp32 or int8) of a model")
     export.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
@@ -254,6 +325,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     serve.set_defaults(func=cmd_serve)
+
+    report = sub.add_parser("report", help="HTML and Markdown report of a run, with figures")
+    report.add_argument("run", metavar="RUN_DIR", help="run directory written by odio train")
+    report.add_argument(
+        "-o", "--output", metavar="OUT_DIR", help="directory to write (default: RUN_DIR)"
+    )
+    report.set_defaults(func=cmd_report)
+
+    compare = sub.add_parser("compare", help="one table of several runs' settings and scores")
+    compare.add_argument("runs", metavar="RUN_DIR", nargs="+", help="run directories")
+    compare.add_argument(
+        "--sort",
+        metavar="METRIC",
+        help="column to sort by, best first (default: test_f1_custom_tuned when every run "
+        "has a test set, else oof_f1_custom_tuned)",
+    )
+    compare.add_argument(
+        "--format", choices=["markdown", "csv"], default="markdown", help="table format"
+    )
+    compare.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    compare.set_defaults(func=cmd_compare)
     return parser
 
 
