@@ -41,3 +41,11 @@ def test_predict_returns_probabilities_and_decisions(tfidf_run):
         for label, p in item["probabilities"].items():
             t = detector.thresholds[detector.labels.index(label)]
             assert item["decisions"][label] == (p >= t)
+
+
+def test_the_documented_entry_point_works(tfidf_run):
+    from odio import Detector as Exported
+
+    detector = Exported.load(tfidf_run / "model")
+    assert isinstance(detector, Detector)
+    assert set(detector.predict(["ándate a tu país culiao"])[0]) == {"probabilities", "decisions"}
