@@ -12,7 +12,8 @@ import pytest
 from odio.cli import main
 from odio.errors import OdioError
 from odio.extras import MissingExtra
-from odio.report import TOP_ERRORS, most_confident_errors, read_run, write_report
+from odio.report import TOP_ERRORS, most_confident_errors, write_report
+from odio.rundir import read_run
 
 pytest.importorskip("matplotlib")
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from odio.errors import OdioError
-from odio.report import RunData, read_run
+from odio.rundir import RunData, read_run
 
 COLUMNS: dict[str, str] = {
     "run": "the run directory's name",

@@ -7,30 +7,27 @@
 * ``report.md``: the same content in Markdown, its figures in ``report_files/``.
 
 The figures need matplotlib, the ``report`` extra; it is imported only when a report is
-written. :func:`read_run` (also used by :mod:`odio.compare`) reads a run back and says
-clearly when a directory is not one.
+written. The run is read by :func:`odio.rundir.read_run` and the page is built with
+:class:`odio.document.Document`; this module holds the sections and their formatting.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import json
 import logging
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from odio import report_plots
+from odio.document import Document
 from odio.errors import OdioError
 from odio.extras import require
 from odio.metrics import binarize
+from odio.rundir import RunData, read_run
 
 log = logging.getLogger(__name__)
 
@@ -39,109 +36,6 @@ TOP_ERRORS = 15
 
 _FIGURES_DIR = "report_files"
 _SET_NAMES = {"oof": "out-of-fold", "test": "test"}
-_COLORS = {"oof": "tab:blue", "test": "tab:orange"}
-
-
-@dataclass(frozen=True)
-class RunData:
-    """A finished run directory, read back.
-
-    Example:
-        >>> run = read_run("runs/tfidf")  # doctest: +SKIP
-        >>> run.name, run.labels[0], run.test is not None  # doctest: +SKIP
-        ('tfidf', 'Odio', True)
-    """
-
-    path: Path
-    metrics: dict[str, Any]
-    """The contents of ``metrics.json``."""
-    config: dict[str, Any]
-    """The contents of ``config.yaml`` (empty when the file is missing)."""
-    oof: pd.DataFrame | None = None
-    """``oof.csv`` (``None`` when read with ``predictions=False``)."""
-    test: pd.DataFrame | None = None
-    """``test_predictions.csv``; ``None`` when the run has no test set."""
-
-    @property
-    def name(self) -> str:
-        """The directory's name."""
-        return self.path.resolve().name
-
-    @property
-    def labels(self) -> list[str]:
-        """Label names, the main label first."""
-        return list(self.metrics["labels"])
-
-    @property
-    def thresholds(self) -> np.ndarray:
-        """The tuned threshold of every label (0.5 where the run has none)."""
-        tuned = self.metrics.get("thresholds") or {}
-        return np.array([float(tuned.get(label, 0.5)) for label in self.labels])
-
-    def predictions(self, which: str) -> pd.DataFrame | None:
-        """``oof.csv`` for ``"oof"``, ``test_predictions.csv`` for ``"test"``."""
-        return self.oof if which == "oof" else self.test
-
-
-def read_run(run_dir: str | Path, *, predictions: bool = True) -> RunData:
-    """Read a run directory written by ``odio train``.
-
-    Args:
-        run_dir: the run directory.
-        predictions: also read ``oof.csv`` and ``test_predictions.csv``.
-
-    Raises:
-        OdioError: ``run_dir`` is not a run directory (no ``metrics.json`` or ``oof.csv``),
-            or one of its files cannot be read.
-
-    Example:
-        >>> read_run("not/a/run")
-        Traceback (most recent call last):
-        ...
-        odio.errors.OdioError: not/a/run is not a run directory: not found
-    """
-    path = Path(run_dir)
-    if not path.is_dir():
-        raise OdioError(f"{run_dir} is not a run directory: not found")
-    for required in ("metrics.json", "oof.csv"):
-        if not (path / required).is_file():
-            raise OdioError(
-                f"{run_dir} is not a run directory: {required} is missing (odio train writes it)"
-            )
-    try:
-        metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise OdioError(f"{path / 'metrics.json'}: cannot be read: {exc}") from exc
-    if not isinstance(metrics, dict) or not metrics.get("labels"):
-        raise OdioError(f"{path / 'metrics.json'}: no 'labels'; not written by odio train")
-    config: dict[str, Any] = {}
-    if (path / "config.yaml").is_file():
-        try:
-            config = yaml.safe_load((path / "config.yaml").read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise OdioError(f"{path / 'config.yaml'}: cannot be read: {exc}") from exc
-    if not predictions:
-        return RunData(path, metrics, config)
-    labels = metrics["labels"]
-    oof = _read_predictions(path / "oof.csv", labels)
-    test_file = path / "test_predictions.csv"
-    test = _read_predictions(test_file, labels) if test_file.is_file() else None
-    return RunData(path, metrics, config, oof, test)
-
-
-def _read_predictions(file: Path, labels: list[str]) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(file, keep_default_na=False, na_values={})
-    except (OSError, ValueError) as exc:
-        raise OdioError(f"{file}: cannot be read: {exc}") from exc
-    needed = ["text"] + [f"{kind}_{label}" for kind in ("true", "prob") for label in labels]
-    missing = [column for column in needed if column not in frame.columns]
-    if missing:
-        raise OdioError(f"{file}: column {missing[0]!r} not found")
-    for label in labels:
-        frame[f"prob_{label}"] = pd.to_numeric(frame[f"prob_{label}"], errors="coerce")
-        frame[f"true_{label}"] = pd.to_numeric(frame[f"true_{label}"], errors="coerce")
-    return frame
 
 
 @dataclass(frozen=True)
@@ -186,7 +80,7 @@ def write_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Repo
     figures_dir = out / _FIGURES_DIR
     figures_dir.mkdir(parents=True, exist_ok=True)
 
-    doc = _Document(f"odio report: {run.name}")
+    doc = Document(f"odio report: {run.name}", figures_dir=_FIGURES_DIR)
     _header(doc, run)
     _scores(doc, run)
     _folds(doc, run)
@@ -209,7 +103,7 @@ def write_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Repo
 # --- sections ---------------------------------------------------------------------------
 
 
-def _header(doc: _Document, run: RunData) -> None:
+def _header(doc: Document, run: RunData) -> None:
     m, config = run.metrics, run.config
     labels = run.labels
     rows: list[list[str]] = [
@@ -293,7 +187,7 @@ def backend_settings(run: RunData) -> dict[str, Any]:
     return {k: section[k] for k in keys if k in section}
 
 
-def _scores(doc: _Document, run: RunData) -> None:
+def _scores(doc: Document, run: RunData) -> None:
     m, labels = run.metrics, run.labels
     main = labels[0]
     doc.heading("Scores")
@@ -345,7 +239,7 @@ def _scores(doc: _Document, run: RunData) -> None:
     _bases(doc, run)
 
 
-def _bases(doc: _Document, run: RunData) -> None:
+def _bases(doc: Document, run: RunData) -> None:
     """A stacked run's bases, each scored on its own (thresholds tuned on its own OOF)."""
     bases = run.metrics.get("bases")
     if not isinstance(bases, dict) or not bases:
@@ -370,7 +264,7 @@ def _bases(doc: _Document, run: RunData) -> None:
     doc.table(header, rows)
 
 
-def _folds(doc: _Document, run: RunData) -> None:
+def _folds(doc: Document, run: RunData) -> None:
     folds, labels = run.metrics.get("folds") or [], run.labels
     if not folds:
         return
@@ -428,7 +322,7 @@ def _main_set(run: RunData) -> str:
     return "test" if run.test is not None and len(run.test) else "oof"
 
 
-def _curves(doc: _Document, run: RunData) -> None:
+def _curves(doc: Document, run: RunData) -> None:
     sets, labels = _eval_sets(run), run.labels
     doc.heading("Precision-recall curves")
     doc.paragraph(
@@ -461,7 +355,7 @@ def _curves(doc: _Document, run: RunData) -> None:
     )
 
 
-def _confusion(doc: _Document, run: RunData) -> None:
+def _confusion(doc: Document, run: RunData) -> None:
     doc.heading("Confusion counts at the tuned thresholds")
     rows = []
     for name, (Y, P) in _eval_sets(run).items():
@@ -476,7 +370,7 @@ def _confusion(doc: _Document, run: RunData) -> None:
     doc.table(["label", "set", "threshold", "TP", "FP", "FN", "TN"], rows)
 
 
-def _training(doc: _Document, run: RunData) -> None:
+def _training(doc: Document, run: RunData) -> None:
     folds = run.metrics.get("folds") or []
     doc.heading("Training and validation loss per epoch")
     if not any(f.get("history") for f in folds):
@@ -544,7 +438,7 @@ def _verdict(rows: list[list[str]], rose: list[str]) -> str:
     return "Validation loss never went up from one epoch to the next."
 
 
-def _errors(doc: _Document, run: RunData) -> None:
+def _errors(doc: Document, run: RunData) -> None:
     labels, which = run.labels, _main_set(run)
     main, t = labels[0], float(run.thresholds[0])
     frame = run.predictions(which)
@@ -650,109 +544,3 @@ def _brief(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_brief(v)}" for k, v in value.items())
     return str(value)
-
-
-# --- the document and its two renderings --------------------------------------------------
-
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222;
-       max-width: 1180px; margin: 2em auto; padding: 0 1em; line-height: 1.45; }
-h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: .2em;
-     margin-top: 1.8em; } h3 { margin-bottom: .3em; }
-table { border-collapse: collapse; margin: .5em 0 1.2em; font-size: .9em; }
-th, td { border: 1px solid #d0d0d0; padding: .25em .6em; vertical-align: top; }
-th { background: #f2f4f7; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr:nth-child(even) td { background: #fafafa; }
-img { max-width: 100%; height: auto; }
-"""
-_NUMERIC = re.compile(r"[-+]?\d[\d.]*(e[-+]?\d+)?(( ± | / )[\d.]+)?|-")
-_MD_SPECIAL = re.compile(r"([\\|*_`\[\]])")
-
-
-class _Document:
-    """Headings, paragraphs, tables and figures, rendered as HTML and as Markdown."""
-
-    def __init__(self, title: str) -> None:
-        self.title = title
-        self.blocks: list[tuple[Any, ...]] = []
-
-    def heading(self, text: str, level: int = 2) -> None:
-        self.blocks.append(("heading", level, text))
-
-    def paragraph(self, text: str) -> None:
-        self.blocks.append(("paragraph", text))
-
-    def table(self, header: list[str], rows: list[list[str]]) -> None:
-        self.blocks.append(("table", header, rows))
-
-    def figure(self, name: str, png: bytes, alt: str) -> None:
-        self.blocks.append(("figure", name, png, alt))
-
-    def figures(self) -> list[tuple[str, bytes]]:
-        return [(b[1], b[2]) for b in self.blocks if b[0] == "figure"]
-
-    def to_html(self) -> str:
-        e = html.escape
-        out = [
-            "<!doctype html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{e(self.title)}</title><style>{_CSS}</style></head><body>",
-            f"<h1>{e(self.title)}</h1>",
-        ]
-        for block in self.blocks:
-            kind = block[0]
-            if kind == "heading":
-                out.append(f"<h{block[1]}>{e(block[2])}</h{block[1]}>")
-            elif kind == "paragraph":
-                out.append(f"<p>{e(block[1])}</p>")
-            elif kind == "figure":
-                data = base64.b64encode(block[2]).decode("ascii")
-                out.append(f'<p><img src="data:image/png;base64,{data}" alt="{e(block[3])}"></p>')
-            else:
-                header, rows = block[1], block[2]
-                numeric = _numeric_columns(header, rows)
-                out.append("<table><thead><tr>")
-                out.append("".join(f"<th>{e(h)}</th>" for h in header) + "</tr></thead><tbody>")
-                for row in rows:
-                    cells = (
-                        f'<td class="num">{e(c)}</td>' if numeric[i] else f"<td>{e(c)}</td>"
-                        for i, c in enumerate(row)
-                    )
-                    out.append("<tr>" + "".join(cells) + "</tr>")
-                out.append("</tbody></table>")
-        out.append("</body></html>")
-        return "\n".join(out) + "\n"
-
-    def to_markdown(self) -> str:
-        out = [f"# {_md(self.title)}"]
-        for block in self.blocks:
-            kind = block[0]
-            if kind == "heading":
-                out.append("#" * block[1] + " " + _md(block[2]))
-            elif kind == "paragraph":
-                out.append(_md(block[1]))
-            elif kind == "figure":
-                out.append(f"![{_md(block[3])}]({_FIGURES_DIR}/{block[1]})")
-            else:
-                header, rows = block[1], block[2]
-                numeric = _numeric_columns(header, rows)
-                lines = ["| " + " | ".join(_md(h) or " " for h in header) + " |"]
-                lines.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
-                lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
-                out.append("\n".join(lines))
-        return "\n\n".join(out) + "\n"
-
-
-def _numeric_columns(header: list[str], rows: list[list[str]]) -> list[bool]:
-    numeric = []
-    for i in range(len(header)):
-        cells = [row[i] for row in rows if i < len(row) and row[i]]
-        numeric.append(bool(cells) and all(_NUMERIC.fullmatch(c) for c in cells))
-    return numeric
-
-
-def _md(text: str) -> str:
-    """Text made safe for a Markdown table cell or paragraph (HTML escaped, one line)."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(" ".join(str(text).split()), quote=False))
