@@ -126,3 +126,14 @@ def test_stacked_model_is_explained_by_occlusion(stack_run):
     assert explanation.method == "occlusion"
     assert explanation.words == ["los", "inmigrantes", "son", "flojos"]
     assert all(len(s) == 4 and np.isfinite(s).all() for s in explanation.scores.values())
+
+
+def test_report_and_compare_read_a_stacked_run(stack_run, tfidf_run, tmp_path):
+    from odio.compare import compare_runs
+    from odio.report import write_report
+
+    files = write_report(stack_run, tmp_path)
+    markdown = files.markdown.read_text()
+    assert "Stacked bases on their own" in markdown and "tfidf" in markdown
+    table = compare_runs([stack_run, tfidf_run])
+    assert table["backend"].tolist() == ["stack", "tfidf"]
