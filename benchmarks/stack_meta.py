@@ -12,28 +12,28 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-
-import pandas as pd
 
 from odio.config import StackConfig
 from odio.metrics import score, tune_thresholds
+from odio.rundir import read_run
 from odio.stack import nested_oof
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("runs", nargs="+", type=Path, help="run directories (same folds)")
+    parser.add_argument("runs", nargs="+", help="run directories (same folds)")
     args = parser.parse_args()
-    frames = [pd.read_csv(run / "oof.csv") for run in args.runs]
-    first = frames[0]
-    labels = [c[len("true_") :] for c in first.columns if c.startswith("true_")]
-    for run, frame in zip(args.runs, frames, strict=True):
-        if not frame["fold"].equals(first["fold"]) or not frame["row"].equals(first["row"]):
-            sys.exit(f"{run} was not cross-validated with the same rows and folds")
-    Y = first[[f"true_{label}" for label in labels]].to_numpy()
-    folds = first["fold"].to_numpy()
-    probs = [f[[f"prob_{label}" for label in labels]].to_numpy() for f in frames]
+    runs = [read_run(path) for path in args.runs]
+    first = runs[0]
+    for run in runs:
+        if not run.oof["fold"].equals(first.oof["fold"]) or not run.oof["row"].equals(
+            first.oof["row"]
+        ):
+            sys.exit(f"{run.path} was not cross-validated with the same rows and folds")
+    labels = first.labels
+    Y = first.arrays("oof")[0].astype(int)
+    folds = first.oof["fold"].to_numpy()
+    probs = [run.arrays("oof")[1] for run in runs]
 
     print(f"{'features':<9} {'C':>6} {'nested OOF f1_custom (tuned)':>30} {'at 0.5':>8}")
     for features in ("label", "all"):

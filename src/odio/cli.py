@@ -111,18 +111,17 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from odio.explain import default_labels, format_explanation
 
     detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
+    explanations = [detector.explain(text, args.label) for text in args.texts]
     if args.json:
-        explanations = [detector.explain(text, args.label) for text in args.texts]
         print(json.dumps([e.to_dict() for e in explanations], indent=2, ensure_ascii=False))
         return 0
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    for i, text in enumerate(args.texts):
-        explanation = detector.explain(text, args.label)
-        labels = None if args.label or args.all_labels else default_labels(explanation)
-        print(
-            ("\n" if i else "")
-            + format_explanation(explanation, labels, top=args.top, colour=colour)
-        )
+    chosen = args.label or args.all_labels
+    blocks = [
+        format_explanation(e, None if chosen else default_labels(e), top=args.top, colour=colour)
+        for e in explanations
+    ]
+    print("\n\n".join(blocks))
     return 0
 
 

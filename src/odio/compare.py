@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from odio.errors import OdioError
-from odio.rundir import RunData, read_run
+from odio.rundir import RunData, dig, read_run
 
 COLUMNS: dict[str, str] = {
     "run": "the run directory's name",
@@ -185,10 +185,10 @@ def _row(run: RunData) -> dict[str, Any]:
     row["best_epoch"] = float(np.mean(best)) if best else None
     cv = (m.get("cv") or {}).get("f1_custom") or {}
     row["cv_f1_custom"], row["cv_f1_custom_std"] = cv.get("mean"), cv.get("std")
-    row["oof_f1_custom_tuned"] = _get(m, "oof", "tuned", "f1_custom")
-    row["test_f1_custom_at_0.5"] = _get(m, "test", "at_0.5", "f1_custom")
-    row["test_f1_custom_tuned"] = _get(m, "test", "tuned", "f1_custom")
-    row["test_f1_main_tuned"] = _get(m, "test", "tuned", "per_label", first, "f1")
+    row["oof_f1_custom_tuned"] = dig(m, "oof", "tuned", "f1_custom")
+    row["test_f1_custom_at_0.5"] = dig(m, "test", "at_0.5", "f1_custom")
+    row["test_f1_custom_tuned"] = dig(m, "test", "tuned", "f1_custom")
+    row["test_f1_main_tuned"] = dig(m, "test", "tuned", "per_label", first, "f1")
     return row
 
 
@@ -225,11 +225,3 @@ def short_model(model: Any) -> str:
         for p in spec.split("+")
     ]
     return (prefix + ":" if prefix else "") + "+".join(parts)
-
-
-def _get(data: dict[str, Any], *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, dict) or key not in data:
-            return None
-        data = data[key]
-    return data

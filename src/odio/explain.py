@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from odio.errors import OdioError
+from odio.metrics import logit
 
 if TYPE_CHECKING:
     from odio.detector import Detector
@@ -199,16 +200,6 @@ def label_indices(model_labels: Sequence[str], labels: Sequence[str] | None) -> 
     return [j for j, label in enumerate(model_labels) if label in labels]
 
 
-def logit(p: np.ndarray) -> np.ndarray:
-    """Log-odds of probabilities clipped to ``[EPS, 1 - EPS]``.
-
-    >>> logit(np.array([0.5, 0.75])).round(4).tolist()
-    [0.0, 1.0986]
-    """
-    p = np.clip(np.asarray(p, dtype=np.float64), EPS, 1 - EPS)
-    return np.log(p) - np.log1p(-p)
-
-
 def occlusion(
     words: Sequence[str], predict: Callable[[list[str]], np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -235,7 +226,7 @@ def occlusion(
     variants = [" ".join(words)]
     variants += [" ".join(words[:i] + words[i + 1 :]) for i in range(len(words))]
     P = np.asarray(predict(variants), dtype=np.float64)
-    L = logit(P)
+    L = logit(P, EPS)
     return L[0] - L[1:], P[0]
 
 

@@ -36,6 +36,16 @@ def f1_custom(Y_true: np.ndarray, Y_pred: np.ndarray) -> float:
     return 0.5 * f1s[0] + 0.5 * float(np.mean(f1s[1:]))
 
 
+def logit(p: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    """Log-odds of probabilities clipped to ``[eps, 1 - eps]``.
+
+    >>> logit(np.array([0.5, 0.75])).round(4).tolist()
+    [0.0, 1.0986]
+    """
+    p = np.clip(np.asarray(p, dtype=np.float64), eps, 1 - eps)
+    return np.log(p) - np.log1p(-p)
+
+
 def binarize(P: np.ndarray, thresholds: float | Sequence[float] | np.ndarray = 0.5) -> np.ndarray:
     """0/1 decisions: probability >= threshold (one threshold, or one per label).
 
@@ -78,6 +88,23 @@ def score(
         "f1_custom": f1_custom(Y_true, Y_pred),
         "macro_f1": float(np.mean([m["f1"] for m in per_label.values()])),
         "per_label": per_label,
+    }
+
+
+def score_at_both(
+    Y_true: np.ndarray, P: np.ndarray, labels: Sequence[str], thresholds: np.ndarray
+) -> dict:
+    """:func:`score` at 0.5 and at the tuned ``thresholds``: ``{"at_0.5": ..., "tuned": ...}``.
+
+    Example:
+        >>> both = score_at_both(np.array([[1], [0]]), np.array([[0.4], [0.2]]), ["Odio"],
+        ...                      np.array([0.3]))
+        >>> both["at_0.5"]["f1_custom"], both["tuned"]["f1_custom"]
+        (0.0, 1.0)
+    """
+    return {
+        "at_0.5": score(Y_true, P, labels, 0.5),
+        "tuned": score(Y_true, P, labels, thresholds),
     }
 
 

@@ -27,7 +27,7 @@ from odio.document import Document
 from odio.errors import OdioError
 from odio.extras import require
 from odio.metrics import binarize
-from odio.rundir import RunData, read_run
+from odio.rundir import RunData, dig, read_run
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +251,7 @@ def _bases(doc: Document, run: RunData) -> None:
         rows.append(
             [str(name), str(base.get("backend", "-"))]
             + [
-                _num(_dig(base, *keys))
+                _num(dig(base, *keys))
                 for keys in (
                     ("cv", "f1_custom", "mean"),
                     ("oof", "tuned", "f1_custom"),
@@ -306,13 +306,13 @@ def _eval_sets(run: RunData) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     for which in ("oof", "test"):
         frame = run.predictions(which)
         if frame is not None and len(frame):
-            sets[_SET_NAMES[which]] = _arrays(frame, run.labels)
+            sets[_SET_NAMES[which]] = _arrays(run, which)
     return sets
 
 
-def _arrays(frame: pd.DataFrame, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    Y = frame[[f"true_{label}" for label in labels]].to_numpy(dtype=float)
-    P = frame[[f"prob_{label}" for label in labels]].to_numpy(dtype=float)
+def _arrays(run: RunData, which: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(Y, P)`` of a prediction file without its unreadable rows."""
+    Y, P = run.arrays(which)
     keep = ~(np.isnan(Y).any(axis=1) | np.isnan(P).any(axis=1))
     return Y[keep].astype(int), P[keep]
 
@@ -341,7 +341,7 @@ def _curves(doc: Document, run: RunData) -> None:
         "calibration.png", report_plots.calibration_curves(labels, sets), "calibration curves"
     )
     which = _main_set(run)
-    Y, P = _arrays(run.predictions(which), labels)
+    Y, P = _arrays(run, which)
     doc.heading("Score distributions")
     doc.paragraph(
         f"Predicted probabilities on the {_SET_NAMES[which]} predictions, split by the true "
@@ -508,15 +508,6 @@ def _num(value: Any, digits: int = 4) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         return "-" if value is None or isinstance(value, float) else str(value)
     return f"{value:.{digits}f}"
-
-
-def _dig(data: Any, *keys: str) -> Any:
-    """``data[k1][k2]...``, or ``None`` where a key is missing."""
-    for key in keys:
-        if not isinstance(data, dict) or key not in data:
-            return None
-        data = data[key]
-    return data
 
 
 def _f1_of(scores: dict[str, Any], label: str) -> str:

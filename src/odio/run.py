@@ -30,7 +30,7 @@ from odio.data import LabelledData, load_labelled
 from odio.detector import Detector
 from odio.errors import OdioError
 from odio.folds import make_folds
-from odio.metrics import binarize, score, tune_thresholds
+from odio.metrics import binarize, score_at_both, tune_thresholds
 from odio.preprocess import preprocess_many
 
 log = logging.getLogger(__name__)
@@ -72,10 +72,10 @@ def train_run(
         from odio.stack import cross_validate_stack
 
         stacked = cross_validate_stack(config, train, test, fold_ids, progress=progress)
-        result = stacked.result
+        result, thresholds = stacked.result, stacked.thresholds
     else:
         result, detector = fit_folds(config, train, test, fold_ids, progress=progress)
-    thresholds = tune_thresholds(train.Y, result.oof)
+        thresholds = detector.thresholds
     seconds = time.perf_counter() - start
 
     metrics = _metrics(config, backend, train, test, result, thresholds, seconds)
@@ -103,10 +103,9 @@ def train_run(
             out_dir / "test_predictions.csv", index=False
         )
     if backend == "stack":
-        stacked.save_model(out_dir / "model", thresholds, info)
+        stacked.save_model(out_dir / "model", info)
     else:
-        detector.thresholds = thresholds
-        detector.info = info
+        detector.info.update(info)
         detector.save(out_dir / "model")
     metrics["seconds"] = round(time.perf_counter() - start, 2)
     (out_dir / "metrics.json").write_text(
@@ -191,8 +190,7 @@ def evaluate_run(
         "data": asdict(data.report),
         "labels": detector.labels,
         "thresholds": dict(zip(detector.labels, detector.thresholds.tolist(), strict=True)),
-        "at_0.5": score(data.Y, P, detector.labels, 0.5),
-        "tuned": score(data.Y, P, detector.labels, detector.thresholds),
+        **score_at_both(data.Y, P, detector.labels, detector.thresholds),
     }
 
 
@@ -226,18 +224,12 @@ def _metrics(
         ],
         "cv": result.fold_summary(),
         "thresholds": dict(zip(labels, thresholds.tolist(), strict=True)),
-        "oof": {
-            "at_0.5": score(train.Y, result.oof, labels, 0.5),
-            "tuned": score(train.Y, result.oof, labels, thresholds),
-        },
+        "oof": score_at_both(train.Y, result.oof, labels, thresholds),
         "train_seconds": round(seconds, 2),
     }
     if test is not None:
         metrics["data"]["test"] = asdict(test.report)
-        metrics["test"] = {
-            "at_0.5": score(test.Y, result.test, labels, 0.5),
-            "tuned": score(test.Y, result.test, labels, thresholds),
-        }
+        metrics["test"] = score_at_both(test.Y, result.test, labels, thresholds)
     return metrics
 
 

@@ -59,6 +59,41 @@ class RunData:
         """``oof.csv`` for ``"oof"``, ``test_predictions.csv`` for ``"test"``."""
         return self.oof if which == "oof" else self.test
 
+    def arrays(self, which: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(Y, P)``: the true labels and probabilities of :meth:`predictions` as float
+        arrays, one column per label (``nan`` where a value was unreadable)."""
+        frame = self.predictions(which)
+        if frame is None:
+            return None
+        Y = frame[[f"true_{label}" for label in self.labels]].to_numpy(dtype=float)
+        P = frame[[f"prob_{label}" for label in self.labels]].to_numpy(dtype=float)
+        return Y, P
+
+
+def dig(data: Any, *keys: str) -> Any:
+    """``data[k1][k2]...`` of nested run data, or ``None`` where a key is missing.
+
+    >>> dig({"test": {"tuned": {"f1_custom": 0.8}}}, "test", "tuned", "f1_custom")
+    0.8
+    >>> dig({"oof": {}}, "test", "tuned") is None
+    True
+    """
+    for key in keys:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def is_run_dir(path: str | Path) -> bool:
+    """Whether ``path`` holds a finished ``odio train`` run (what :func:`read_run` needs).
+
+    >>> is_run_dir("not/a/run")
+    False
+    """
+    path = Path(path)
+    return (path / "metrics.json").is_file() and (path / "oof.csv").is_file()
+
 
 def read_run(run_dir: str | Path, *, predictions: bool = True) -> RunData:
     """Read a run directory written by ``odio train``.

@@ -238,14 +238,7 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
             raise RequestValidationError(
                 [{"type": "value_error", "loc": ("body", "text"), "msg": str(exc), "input": None}]
             ) from exc
-        return ExplainResponse(
-            normalised=explanation.normalised,
-            words=explanation.words,
-            scores=explanation.scores,
-            probabilities=explanation.probabilities,
-            decisions=explanation.decisions,
-            method=explanation.method,
-        )
+        return ExplainResponse.model_validate(explanation.to_dict())  # extra keys ignored
 
     return app
 
@@ -326,7 +319,7 @@ def model_info(detector: Detector, settings: ServeSettings) -> dict[str, Any]:
         "thresholds": {
             lab: float(t) for lab, t in zip(detector.labels, detector.thresholds, strict=True)
         },
-        "preprocess": None if detector.backend == "stack" else detector.preprocess.to_dict(),
+        "preprocess": detector.config().get("preprocess"),  # none for a stack: per base
         "f1_custom_tuned": scores,
         "onnx": export or None,
         "limits": {"max_texts": settings.max_texts, "max_chars": settings.max_chars},

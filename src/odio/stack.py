@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from odio import __version__
@@ -39,7 +38,8 @@ from odio.cv import CVResult, FoldResult
 from odio.data import LabelledData
 from odio.detector import CONFIG_FILE, Detector, find_model_dir, model_card
 from odio.errors import OdioError
-from odio.metrics import score, tune_thresholds
+from odio.metrics import logit, score, score_at_both, tune_thresholds
+from odio.rundir import RunData, is_run_dir, read_run
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +67,6 @@ def parse_stack(model: str) -> list[str]:
     return bases
 
 
-def is_run_dir(path: str | Path) -> bool:
-    """Whether ``path`` is a finished ``odio train`` run (its predictions can be reused)."""
-    path = Path(path)
-    return (path / "metrics.json").is_file() and (path / "oof.csv").is_file()
-
-
-def _logit(P: np.ndarray) -> np.ndarray:
-    P = np.clip(P, _EPS, 1 - _EPS)
-    return np.log(P / (1 - P))
-
-
 @dataclass
 class StackMeta:
     """Per-label logistic regressions on the bases' log-odds.
@@ -99,8 +88,8 @@ class StackMeta:
     def design(self, base_probs: Sequence[np.ndarray], label: int) -> np.ndarray:
         """The meta-model's input for one label: bases' log-odds, base by base."""
         if self.features == "all":
-            return np.hstack([_logit(P) for P in base_probs])
-        return np.column_stack([_logit(P[:, label]) for P in base_probs])
+            return np.hstack([logit(P, _EPS) for P in base_probs])
+        return np.column_stack([logit(P[:, label], _EPS) for P in base_probs])
 
     @classmethod
     def fit(cls, base_probs: Sequence[np.ndarray], Y: np.ndarray, config: StackConfig) -> StackMeta:
@@ -110,9 +99,8 @@ class StackMeta:
         for j in range(Y.shape[1]):
             X, y = meta.design(base_probs, j), Y[:, j]
             if y.min() == y.max():
-                rate = float(np.clip(y.mean(), _EPS, 1 - _EPS))
                 meta.coef.append([0.0] * X.shape[1])
-                meta.intercept.append(float(np.log(rate / (1 - rate))))
+                meta.intercept.append(float(logit(y.mean(), _EPS)))
                 continue
             model = LogisticRegression(C=config.C, max_iter=1000).fit(X, y)
             meta.coef.append(model.coef_[0].tolist())
@@ -179,12 +167,16 @@ class StackedDetector(Detector):
             runtime="+".join(b.runtime for b in bases),
             info=info,
         )
-        self.bases = list(bases)
         self.meta = meta
         self.specs = list(specs)
         for base in self.bases:
             if base.labels != self.labels:
                 raise OdioError(f"a stack base has labels {base.labels}, the stack {self.labels}")
+
+    @property
+    def bases(self) -> list[Detector]:
+        """The base Detectors (the stack's members)."""
+        return self.members  # type: ignore[return-value]
 
     def normalise(self, texts: Sequence[str]) -> list[str]:
         """Texts as given: each base normalises them its own way."""
@@ -193,10 +185,6 @@ class StackedDetector(Detector):
     def predict_proba_normalised(self, texts: Sequence[str]) -> np.ndarray:
         """Stacked probabilities (texts are raw: :meth:`normalise` is the identity)."""
         return self.meta.predict_proba([base.predict_proba(texts) for base in self.bases])
-
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """``(n, n_labels)`` stacked probabilities of raw texts, in input order."""
-        return self.predict_proba_normalised(texts)
 
     def config(self) -> dict[str, Any]:
         return stack_config(
@@ -212,11 +200,7 @@ class StackedDetector(Detector):
 
     def save(self, directory: str | Path) -> Path:
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        config = self.config()
-        for entry, base in zip(config["bases"], self.bases, strict=True):
-            base.save(directory / entry["dir"])
-        write_stack_config(directory, config)
+        write_stack(directory, self.config(), [base.save for base in self.bases])
         return directory
 
     @classmethod
@@ -270,8 +254,14 @@ def stack_config(
     }
 
 
-def write_stack_config(directory: Path, config: dict[str, Any]) -> None:
-    """Write ``config.json`` and the model card of a stacked model."""
+def write_stack(
+    directory: Path, config: dict[str, Any], save_bases: Sequence[Callable[[Path], Any]]
+) -> None:
+    """Write a stacked model: each base into its ``config["bases"]`` folder, then
+    ``config.json`` and the model card."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for entry, save in zip(config["bases"], save_bases, strict=True):
+        save(directory / entry["dir"])
     (directory / CONFIG_FILE).write_text(
         json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8"
     )
@@ -284,32 +274,28 @@ class StackBase:
 
     spec: str
     backend: str
+    runtime: str
     oof: np.ndarray
     test: np.ndarray | None
     cv: dict[str, Any]
+    thresholds: np.ndarray
+    """The base's own thresholds, tuned on its out-of-fold predictions."""
     seconds: list[float]
     """Training seconds per fold (zeros for a reused run)."""
     save: Callable[[Path], None]
     """Writes the base's Detector directory."""
 
     def metrics(self, train: LabelledData, test: LabelledData | None) -> dict[str, Any]:
-        """The base's own scores with thresholds tuned on its own out-of-fold predictions."""
-        thresholds = tune_thresholds(train.Y, self.oof)
+        """The base's own scores, at 0.5 and at its own tuned thresholds."""
         out: dict[str, Any] = {
             "model": self.spec,
             "backend": self.backend,
             "cv": self.cv,
-            "thresholds": dict(zip(train.labels, thresholds.tolist(), strict=True)),
-            "oof": {
-                "at_0.5": score(train.Y, self.oof, train.labels, 0.5),
-                "tuned": score(train.Y, self.oof, train.labels, thresholds),
-            },
+            "thresholds": dict(zip(train.labels, self.thresholds.tolist(), strict=True)),
+            "oof": score_at_both(train.Y, self.oof, train.labels, self.thresholds),
         }
         if test is not None and self.test is not None:
-            out["test"] = {
-                "at_0.5": score(test.Y, self.test, test.labels, 0.5),
-                "tuned": score(test.Y, self.test, test.labels, thresholds),
-            }
+            out["test"] = score_at_both(test.Y, self.test, test.labels, self.thresholds)
         return out
 
 
@@ -320,20 +306,14 @@ class StackResult:
     result: CVResult
     bases: list[StackBase]
     meta: StackMeta
+    thresholds: np.ndarray
+    """The stack's thresholds, tuned on its nested out-of-fold predictions."""
 
-    def save_model(self, directory: Path, thresholds: np.ndarray, info: dict[str, Any]) -> None:
+    def save_model(self, directory: Path, info: dict[str, Any]) -> None:
         """Write the stacked model directory: each base saved (or copied from its run)."""
-        directory.mkdir(parents=True, exist_ok=True)
-        runtimes = []
-        for i, base in enumerate(self.bases):
-            base.save(directory / f"base_{i}")
-            config = json.loads((directory / f"base_{i}" / CONFIG_FILE).read_text("utf-8"))
-            runtimes.append(config.get("runtime") or "torch")
-        described = [
-            (b.spec, b.backend, runtime) for b, runtime in zip(self.bases, runtimes, strict=True)
-        ]
-        config = stack_config(self.result.labels, thresholds, described, self.meta, info)
-        write_stack_config(directory, config)
+        described = [(b.spec, b.backend, b.runtime) for b in self.bases]
+        config = stack_config(self.result.labels, self.thresholds, described, self.meta, info)
+        write_stack(directory, config, [b.save for b in self.bases])
 
 
 def cross_validate_stack(
@@ -386,7 +366,7 @@ def cross_validate_stack(
         members=[],
         test=test_probs,
     )
-    return StackResult(result, bases, meta)
+    return StackResult(result, bases, meta, tune_thresholds(train.Y, oof))
 
 
 def _fit_base(
@@ -404,65 +384,65 @@ def _fit_base(
     return StackBase(
         spec=spec,
         backend=detector.backend,
+        runtime=detector.runtime,
         oof=result.oof,
         test=result.test,
         cv=result.fold_summary(),
+        thresholds=detector.thresholds,
         seconds=[f.seconds for f in result.folds],
         save=detector.save,
     )
 
 
 def _reuse_run(
-    run: Path, train: LabelledData, test: LabelledData | None, fold_ids: np.ndarray
+    path: Path, train: LabelledData, test: LabelledData | None, fold_ids: np.ndarray
 ) -> StackBase:
     """A finished run as a base, after checking it was trained on these rows and folds."""
-    metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
-    if metrics.get("backend") == "stack":
-        raise OdioError(f"{run} is itself a stack; stack its bases instead")
-    if metrics.get("labels") != train.labels:
-        raise OdioError(
-            f"{run} was trained on labels {metrics.get('labels')}, this run on {train.labels}"
-        )
-    oof_frame = pd.read_csv(run / "oof.csv")
+    run = read_run(path)
+    if run.metrics.get("backend") == "stack":
+        raise OdioError(f"{path} is itself a stack; stack its bases instead")
+    if run.labels != train.labels:
+        raise OdioError(f"{path} was trained on labels {run.labels}, this run on {train.labels}")
     if (
-        len(oof_frame) != len(train.rows)
-        or not np.array_equal(oof_frame["row"].to_numpy(), np.asarray(train.rows))
-        or not np.array_equal(oof_frame["fold"].to_numpy(), fold_ids)
+        len(run.oof) != len(train.rows)
+        or not np.array_equal(run.oof["row"].to_numpy(), np.asarray(train.rows))
+        or not np.array_equal(run.oof["fold"].to_numpy(), fold_ids)
     ):
         raise OdioError(
-            f"{run} was not cross-validated on these training rows with these folds "
+            f"{path} was not cross-validated on these training rows with these folds "
             "(same file, --folds, --seed and --split are needed to reuse it)"
         )
-    _check_truth(run / "oof.csv", oof_frame, train)
+    oof = _checked_probs(run, "oof", train)
     test_probs = None
     if test is not None:
-        path = run / "test_predictions.csv"
-        if not path.is_file():
-            raise OdioError(f"{run} has no test_predictions.csv: train it with this --test")
-        test_frame = pd.read_csv(path)
-        if len(test_frame) != len(test.rows) or not np.array_equal(
-            test_frame["row"].to_numpy(), np.asarray(test.rows)
+        if run.test is None:
+            raise OdioError(f"{path} has no test_predictions.csv: train it with this --test")
+        if len(run.test) != len(test.rows) or not np.array_equal(
+            run.test["row"].to_numpy(), np.asarray(test.rows)
         ):
-            raise OdioError(f"{run}'s test predictions are not for this --test file's rows")
-        _check_truth(path, test_frame, test)
-        test_probs = _probs(test_frame, test.labels)
-    model_dir = find_model_dir(run / "model")
+            raise OdioError(f"{path}'s test predictions are not for this --test file's rows")
+        test_probs = _checked_probs(run, "test", test)
+    model_dir = find_model_dir(path / "model")
+    model_config = json.loads((model_dir / CONFIG_FILE).read_text(encoding="utf-8"))
     return StackBase(
-        spec=str(run),
-        backend=metrics["backend"],
-        oof=_probs(oof_frame, train.labels),
+        spec=str(path),
+        backend=run.metrics["backend"],
+        runtime=model_config.get("runtime") or "torch",
+        oof=oof,
         test=test_probs,
-        cv=metrics["cv"],
+        cv=run.metrics["cv"],
+        thresholds=run.thresholds,
         seconds=[0.0] * (int(fold_ids.max()) + 1),
         save=lambda directory: shutil.copytree(model_dir, directory, dirs_exist_ok=True),
     )
 
 
-def _check_truth(path: Path, frame: pd.DataFrame, data: LabelledData) -> None:
-    truth = frame[[f"true_{label}" for label in data.labels]].to_numpy()
-    if not np.array_equal(truth, data.Y):
-        raise OdioError(f"{path}: its true labels differ from this run's (another min_votes?)")
-
-
-def _probs(frame: pd.DataFrame, labels: Sequence[str]) -> np.ndarray:
-    return frame[[f"prob_{label}" for label in labels]].to_numpy(dtype=float)
+def _checked_probs(run: RunData, which: str, data: LabelledData) -> np.ndarray:
+    """A reused run's probabilities, after checking its true labels are ``data``'s."""
+    Y, P = run.arrays(which)
+    if not np.array_equal(Y, data.Y) or np.isnan(P).any():
+        raise OdioError(
+            f"{run.path}: its {which} true labels or probabilities differ from this run's "
+            "(another min_votes, or an edited file?)"
+        )
+    return P
