@@ -37,30 +37,39 @@ from train_speed import robertuito_size_config, robertuito_size_tokenizer
 from transformers import RobertaModel
 
 from odio.config import TransformerConfig
-from odio.detector import Detector
-from odio.onnx import export_onnx
-from odio.preprocess import PreprocessOptions, preprocess_many, preprocess_tweet
-from odio.transformer import EncoderClassifier, TransformerBackend
+from odio.inference.detector import Detector
+from odio.models.blend import Blend
+from odio.models.encoder import EncoderClassifier, EncoderMember
+from odio.models.export import export_onnx
+from odio.text.preprocess import PreprocessOptions, preprocess_many, preprocess_tweet
+from odio.text.tokens import encode
 
 LABELS = ["Odio", "Mujeres", "Comunidad LGBTQ+", "Comunidades Migrantes", "Pueblos Originarios"]
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "datathon2022"
 
 
-def robertuito_size_member(tokenizer, seed: int) -> TransformerBackend:
-    """A fitted-looking transformer member with random weights (speed only)."""
+def robertuito_size_member(tokenizer, seed: int) -> EncoderMember:
+    """A fitted-looking encoder member with random weights (speed only)."""
     torch.manual_seed(seed)
-    config = robertuito_size_config()
-    member = TransformerBackend("robertuito-size-random", TransformerConfig())
-    member.tokenizer_ = tokenizer
-    member.max_length_ = 128
-    encoder = RobertaModel(config, add_pooling_layer=False)
-    member.classifier_ = EncoderClassifier(encoder, len(LABELS)).eval()
-    return member
+    encoder = RobertaModel(robertuito_size_config(), add_pooling_layer=False)
+    classifier = EncoderClassifier(encoder, len(LABELS)).eval()
+    return EncoderMember(
+        classifier,
+        tokenizer,
+        128,
+        base_model="robertuito-size-random",
+        settings=TransformerConfig(),
+    )
 
 
-def reference_path(member: TransformerBackend) -> Callable[[list[str]], np.ndarray]:
+def detector(members: list[EncoderMember]) -> Detector:
+    """The members blended behind the RoBERTuito normalisation."""
+    return Detector(Blend(members, PreprocessOptions(), backend="transformer"), LABELS)
+
+
+def reference_path(member: EncoderMember) -> Callable[[list[str]], np.ndarray]:
     """(a): per-tweet normalise + tokenise, pad to 128, batches of 32 in input order."""
-    tokenizer, model = member.tokenizer_, member.classifier_
+    tokenizer, model = member.tokenizer, member.classifier
 
     def run(texts: list[str]) -> np.ndarray:
         out = []
@@ -108,7 +117,7 @@ def main() -> None:
     train_texts = pd.read_csv(args.train)["text"].tolist()
     tokenizer = robertuito_size_tokenizer(preprocess_many(train_texts))
     member = robertuito_size_member(tokenizer, seed=0)
-    lengths = [len(i) for i in member.encode(preprocess_many(texts))]
+    lengths = [len(i) for i in encode(tokenizer, preprocess_many(texts), 128)]
     print(
         f"scoring {scope}; tokens per tweet: mean {np.mean(lengths):.1f}, "
         f"max {max(lengths)} (reference pads all to 128)"
@@ -120,9 +129,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="odio-bench-") as tmp:
         tmp = Path(tmp)
-        Detector([member], LABELS, backend="transformer", preprocess=PreprocessOptions()).save(
-            tmp / "torch"
-        )
+        detector([member]).save(tmp / "torch")
         for name, int8 in (("fp32", False), ("int8", True)):
             report = export_onnx(tmp / "torch", tmp / name, int8=int8)
             print(f"export {name}: {report.megabytes:.0f} MB in {report.seconds:.0f}s")
@@ -146,10 +153,8 @@ def main() -> None:
     reference = results["(a) reference"]
 
     if args.members:
-        ensemble = Detector(
-            [member] + [robertuito_size_member(tokenizer, seed=s) for s in range(1, args.members)],
-            LABELS,
-            backend="transformer",
+        ensemble = detector(
+            [member] + [robertuito_size_member(tokenizer, seed=s) for s in range(1, args.members)]
         )
         start = time.perf_counter()
         ensemble.predict_proba(texts)
@@ -157,7 +162,7 @@ def main() -> None:
             time.perf_counter() - start
         )
         start = time.perf_counter()
-        member.encode(ensemble.normalise(texts))
+        encode(tokenizer, ensemble.model.prepare(texts), 128)
         tokenise = time.perf_counter() - start
         print(
             f"normalise+tokenise once: {tokenise:.2f}s, shared by the {args.members} members "
@@ -169,7 +174,7 @@ def main() -> None:
         source = args.tfidf
     else:
         from odio.config import RunConfig
-        from odio.run import train_run
+        from odio.training.run import train_run
 
         out = Path(tempfile.mkdtemp(prefix="odio-tfidf-"))
         train_run(RunConfig(), args.train, out, progress=False)
@@ -177,7 +182,8 @@ def main() -> None:
         source = f"trained on {args.train}"
     start = time.perf_counter()
     tfidf.predict_proba(texts)
-    rates[f"TF-IDF ({len(tfidf.members)} members)"] = len(texts) / (time.perf_counter() - start)
+    members = len(tfidf.model.members)
+    rates[f"TF-IDF ({members} members)"] = len(texts) / (time.perf_counter() - start)
 
     print(f"\nthroughput on {scope} ({args.threads} threads; TF-IDF model: {source})")
     print("| path | tweets/s | vs (a) | max abs prob diff vs (a) |\n|---|---|---|---|")

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from odio.config import DataConfig
-from odio.data import load_labelled
-from odio.detector import Detector
+from odio.data.labelled import load_labelled
+from odio.inference.detector import Detector
 from odio.metrics import f1_custom
-from odio.onnx import export_onnx
+from odio.models.export import export_onnx
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "datathon2022"
 
@@ -62,7 +62,7 @@ def main() -> None:
             rows[name] = (P, detector.decide(P), len(data.texts) / seconds)
 
     (P_ref, D_ref, _), (P_int8, D_int8, _) = rows.values()
-    print(f"\nmodel: {args.model} ({len(reference.members)} members); test: {args.test}")
+    print(f"\nmodel: {args.model} ({len(reference.model.members)} members); test: {args.test}")
     print("| runtime | test f1_custom (tuned thresholds) | tweets/s |\n|---|---|---|")
     for name, (_, D, rate) in rows.items():
         print(f"| {name} | {f1_custom(data.Y, D):.4f} | {rate:.1f} |")

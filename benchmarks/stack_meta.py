@@ -15,8 +15,8 @@ import sys
 
 from odio.config import StackConfig
 from odio.metrics import score, tune_thresholds
-from odio.rundir import read_run
-from odio.stack import nested_oof
+from odio.training.rundir import read_run
+from odio.training.stacking import nested_oof
 
 
 def main() -> int:

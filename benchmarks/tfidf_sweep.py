@@ -14,12 +14,12 @@ from pathlib import Path
 from joblib import Parallel, delayed
 
 from odio.config import DataConfig, TfidfConfig
-from odio.cv import cross_validate
-from odio.data import load_labelled
-from odio.folds import make_folds
+from odio.data.folds import make_folds
+from odio.data.labelled import load_labelled
 from odio.metrics import score, tune_thresholds
-from odio.preprocess import PreprocessOptions, preprocess_many
-from odio.tfidf import TfidfBackend
+from odio.text.preprocess import PreprocessOptions, preprocess_many
+from odio.training.cv import cross_validate
+from odio.training.tfidf import TfidfTrainer
 
 STEPS = ("user", "url", "hashtag", "emoji", "laughter", "repetition", "newlines")
 
@@ -30,7 +30,7 @@ def evaluate(train, test, folds, off: tuple[str, ...], settings: dict) -> dict:
     tr, te = preprocess_many(train.texts, opts), preprocess_many(test.texts, opts)
     config = TfidfConfig(**settings)
     res = cross_validate(
-        lambda: TfidfBackend(config),
+        TfidfTrainer(config),
         tr,
         train.Y,
         train.labels,

@@ -97,7 +97,7 @@ def build_tiny_encoder(
 @pytest.fixture(scope="session")
 def tiny_encoder(tmp_path_factory, sample_frame) -> Path:
     """A 2-layer, 32-wide random RoBERTa with a tokenizer trained on the sample tweets."""
-    from odio.preprocess import preprocess_many
+    from odio.text.preprocess import preprocess_many
 
     texts = preprocess_many(sample_frame["text"].tolist())
     return build_tiny_encoder(tmp_path_factory.mktemp("tiny_roberta"), texts)
@@ -122,7 +122,7 @@ def tiny_run(tmp_path_factory, tiny_encoder, split_files) -> Path:
 @pytest.fixture(scope="session")
 def tiny_onnx(tmp_path_factory, tiny_run) -> dict[str, Path]:
     """``{"fp32": dir, "int8": dir}``: ONNX exports of the tiny run's model."""
-    from odio.onnx import export_onnx
+    from odio.models.export import export_onnx
 
     folder = tmp_path_factory.mktemp("onnx")
     return {

@@ -149,7 +149,14 @@ def test_evaluate_matches_the_runs_test_score(tfidf_run, split_files, capsys):
     [
         (["train", "nope.csv", "--out", "r"], "error: file not found: nope.csv"),
         (["predict", "no_model_here", "x.csv"], "error: model directory not found"),
-        (["train", "x.csv", "--out", "r", "--folds", "1"], "error: cv.folds must be >= 2"),
+        (
+            ["train", "x.csv", "--out", "r", "--folds", "1"],
+            "error: setting 'cv.folds' (--folds): input should be greater than or equal to 2",
+        ),
+        (
+            ["train", "x.csv", "--out", "r", "--lr", "fast"],
+            "error: setting 'transformer.lr' (--lr)",
+        ),
     ],
 )
 def test_user_mistakes_are_one_line_errors(argv, message, capsys, tmp_path, monkeypatch):
@@ -179,3 +186,84 @@ def test_config_file_with_flags_overriding(split_files, tmp_path):
     assert saved["preprocess"]["emoji"] is True and saved["preprocess"]["url"] is True
     model_config = json.loads((out / "model" / "config.json").read_text())
     assert model_config["preprocess"] == saved["preprocess"]
+
+
+def test_a_runs_config_reproduces_it(split_files, tmp_path):
+    """odio train --config RUN/config.yaml gives the same out-of-fold probabilities."""
+    train, test = split_files
+    first, second = tmp_path / "first", tmp_path / "second"
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("cv: {folds: 3, seed: 7}\ntfidf: {C: 2e0, min_df: 1}\n")
+    argv = ["train", str(train), "--test", str(test), "--labels", "Odio", "Mujeres", "-q"]
+    assert main([*argv, "--config", str(cfg), "--out", str(first)]) == 0
+    again = ["train", str(train), "--test", str(test), "--config", str(first / "config.yaml")]
+    assert main([*again, "--out", str(second), "-q"]) == 0
+    a, b = pd.read_csv(first / "oof.csv"), pd.read_csv(second / "oof.csv")
+    assert list(a.columns) == list(b.columns) and "prob_Mujeres" in a
+    pd.testing.assert_frame_equal(a, b)
+    assert (first / "config.yaml").read_text() == (second / "config.yaml").read_text()
+
+
+def test_a_runs_config_reproduces_an_encoder_run(tiny_run, split_files, tmp_path):
+    train, test = split_files
+    out = tmp_path / "again"
+    argv = ["train", str(train), "--test", str(test), "--config", str(tiny_run / "config.yaml")]
+    assert main([*argv, "--out", str(out), "-q"]) == 0
+    prob = [c for c in pd.read_csv(out / "oof.csv").columns if c.startswith("prob_")]
+    np.testing.assert_allclose(
+        pd.read_csv(out / "oof.csv")[prob], pd.read_csv(tiny_run / "oof.csv")[prob], atol=1e-6
+    )
+
+
+def test_overwrite_leaves_nothing_of_the_previous_run(split_files, tmp_path):
+    train, test = split_files
+    out = tmp_path / "run"
+    assert (
+        main(["train", str(train), "--test", str(test), "--folds", "2", "--out", str(out), "-q"])
+        == 0
+    )
+    (out / "report.md").write_text("old report")
+    assert main(["train", str(train), "--folds", "3", "--out", str(out), "--overwrite", "-q"]) == 0
+    assert {p.name for p in out.iterdir()} == {"config.yaml", "metrics.json", "oof.csv", "model"}
+    assert sorted(p.name for p in (out / "model").glob("fold_*")) == ["fold_0", "fold_1", "fold_2"]
+    assert not list(tmp_path.glob(".run.*"))  # no staging folder left behind
+    from odio.reports.report import write_report
+
+    markdown = write_report(out).markdown.read_text()
+    assert "| test (tuned)" not in markdown and "Per label, test" not in markdown
+    assert "| test data | none (no test set was given) |" in markdown
+
+
+def test_a_failed_run_leaves_the_previous_one_intact(split_files, tmp_path, monkeypatch, capsys):
+    train, _ = split_files
+    out = tmp_path / "run"
+    assert main(["train", str(train), "--folds", "2", "--out", str(out), "-q"]) == 0
+    before = (out / "oof.csv").read_text()
+
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("odio.training.run.save_model", broken)
+    assert (
+        main(["train", str(train), "--folds", "3", "--out", str(out), "--overwrite", "-q"]) == 130
+    )
+    assert (out / "oof.csv").read_text() == before
+    assert not list(tmp_path.glob(".run.*"))
+
+
+def test_out_is_never_a_folder_of_the_users(split_files, tmp_path, capsys):
+    train, _ = split_files
+    nested = tmp_path / "runs" / "new" / "run"  # missing parents are created
+    assert main(["train", str(train), "--folds", "2", "--out", str(nested), "-q"]) == 0
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    assert main(["train", str(train), "--out", str(mine), "--overwrite", "-q"]) == 2
+    assert "is a folder that is not an odio run" in capsys.readouterr().err
+    assert (mine / "notes.txt").read_text() == "keep me"
+    run = tmp_path / "run"
+    assert main(["train", str(train), "--folds", "2", "--out", str(run), "-q"]) == 0
+    inside = run / "train.csv"
+    inside.write_bytes(train.read_bytes())
+    assert main(["train", str(inside), "--out", str(run), "--overwrite", "-q"]) == 2
+    assert "is inside" in capsys.readouterr().err and inside.exists()

@@ -24,12 +24,20 @@ def test_yaml_round_trip(tmp_path):
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"cv": {"fold": 3}}, "unknown setting 'cv.fold'; valid settings here: folds, seed"),
-        ({"cv": {"folds": "3"}}, "setting 'cv.folds' must be int"),
-        ({"cv": {"folds": 1}}, "cv.folds must be >= 2"),
-        ({"data": {"min_votes": 0}}, "data.min_votes must be >= 1"),
-        ({"tfidf": {"char_ngrams": [5, 2]}}, "tfidf.char_ngrams must be"),
-        ({"modle": "tfidf"}, "unknown setting 'modle'"),
+        (
+            {"cv": {"fold": 3}},
+            r"unknown setting 'cv.fold'; did you mean 'cv.folds'\? \(cv takes: folds, seed",
+        ),
+        ({"cv": {"folds": "three"}}, r"setting 'cv.folds' \(--folds\): input should be a valid"),
+        (
+            {"cv": {"folds": 1}},
+            r"'cv.folds' \(--folds\): input should be greater than or equal to 2",
+        ),
+        ({"data": {"min_votes": 0}}, r"'data.min_votes' \(--min-votes\): .* equal to 1, got 0"),
+        ({"tfidf": {"char_ngrams": [5, 2]}}, "'tfidf.char_ngrams': must be"),
+        ({"modle": "tfidf"}, "unknown setting 'modle'; did you mean 'model'"),
+        ({"preprocess": {"emoji": "maybe"}}, "'preprocess.emoji': input should be a valid boolean"),
+        ({"transformer": {"pooling": "max"}}, "'transformer.pooling': input should be 'mean' or"),
     ],
 )
 def test_bad_settings_are_named(data, message):
@@ -44,3 +52,18 @@ def test_bad_yaml_file(tmp_path):
         RunConfig.from_yaml(path)
     with pytest.raises(OdioError, match="config file not found"):
         RunConfig.from_yaml(tmp_path / "nope.yaml")
+
+
+def test_values_are_read_as_people_write_them(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("transformer: {lr: 3e-5, devices: 2}\ncv: {folds: '3'}\n")
+    cfg = RunConfig.from_yaml(path)
+    assert cfg.transformer.lr == 3e-5 and cfg.transformer.devices == "2" and cfg.cv.folds == 3
+
+
+def test_every_flag_names_a_setting_with_help():
+    from odio.config import FLAGS, setting_default, setting_help
+
+    for key in FLAGS:
+        assert setting_help(key), key
+        setting_default(key)  # raises for a key that is not a setting

@@ -3,6 +3,18 @@
 ``from odio import Detector`` is the entry point for using a trained model; it is imported
 on first use, so ``import odio`` stays light.
 
+The package is layered, each layer importing only those below it (checked in CI with
+import-linter, see ``pyproject.toml``)::
+
+    cli                      the odio command
+    serve | reports          HTTP API | reports, plots, run comparison
+    training | inference     k-fold training (Lightning) | Detector, batch scoring, explanations
+    models                   what a saved model is made of (members, blend, stack, model dir)
+    data                     reading labelled files, folds
+    config                   typed run settings
+    text                     tweet normalisation, tokenisation
+    errors, extras, metrics, versions
+
 >>> import odio
 >>> odio.Detector.__name__
 'Detector'
@@ -12,16 +24,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["Detector", "__version__"]
 
 if TYPE_CHECKING:
-    from odio.detector import Detector
+    from odio.inference.detector import Detector
 
 
 def __getattr__(name: str) -> Any:
     if name == "Detector":
-        from odio.detector import Detector
+        from odio.inference.detector import Detector
 
         return Detector
     raise AttributeError(f"module 'odio' has no attribute {name!r}")

@@ -1,5 +1,5 @@
-"""The ``odio`` command: a thin layer over :mod:`odio.run`, :mod:`odio.batch`, the Detector,
-:mod:`odio.onnx` and :mod:`odio.serve`.
+"""The ``odio`` command: a thin layer over :mod:`odio.training`, :mod:`odio.inference`,
+:mod:`odio.models.export`, :mod:`odio.serve` and :mod:`odio.reports`.
 
 Every subcommand is one function that parses nothing itself and calls the Python API, so
 anything the CLI does can be done from Python too.
@@ -24,45 +24,41 @@ log = logging.getLogger("odio")
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``odio train``: cross-validate, score the test set, write the run directory."""
-    from odio.config import RunConfig
-    from odio.run import format_summary, train_run
+    from odio.config import FLAGS, RunConfig
+    from odio.reports.console import format_summary
+    from odio.training.run import train_run
 
-    base = RunConfig.from_yaml(args.config).to_dict() if args.config else RunConfig().to_dict()
-    overrides: dict[str, Any] = {
-        "model": args.model,
-        "data": {
-            "labels": args.labels,
-            "min_votes": args.min_votes,
-            "text_column": args.text_column,
-            "strict": args.strict or None,
-            "encoding": args.encoding,
-        },
-        "cv": {"folds": args.folds, "seed": args.seed, "split": args.split},
-        "transformer": {
-            "max_epochs": args.epochs,
-            "lr": args.lr,
-            "batch_size": args.batch_size,
-            "max_length": args.max_length,
-            "accelerator": args.accelerator,
-            "devices": args.devices,
-            "precision": args.precision,
-        },
-    }
-    config = RunConfig.from_dict(_merge(base, overrides))
-    out = Path(args.out)
-    if (out / "metrics.json").exists() and not args.overwrite:
-        raise OdioError(f"{out} already holds a run; choose another --out or pass --overwrite")
-    metrics = train_run(config, args.train, out, test_path=args.test, progress=not args.quiet)
+    base = RunConfig.from_yaml(args.config).to_dict() if args.config else {}
+    for key in FLAGS:
+        value = getattr(args, _dest(key))
+        if value is not None:
+            *sections, name = key.split(".")
+            target = base
+            for section in sections:
+                if not isinstance(target.get(section), dict):
+                    target[section] = {}
+                target = target[section]
+            target[name] = value
+    config = RunConfig.from_dict(base)
+    metrics = train_run(
+        config,
+        args.train,
+        args.out,
+        test_path=args.test,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
     print(format_summary(metrics))
     print(f"\nlabels: {', '.join(metrics['labels'])} (min_votes={metrics['min_votes']})")
     print("thresholds: " + ", ".join(f"{k} {v:.2f}" for k, v in metrics["thresholds"].items()))
-    print(f"run written to {out} in {metrics['seconds']:.1f}s")
+    print(f"run written to {args.out} in {metrics['seconds']:.1f}s")
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """``odio evaluate``: score a saved model on a labelled file."""
-    from odio.run import evaluate_run, format_scores
+    from odio.inference.evaluate import evaluate_run
+    from odio.reports.console import format_scores
 
     result = evaluate_run(
         args.model,
@@ -85,8 +81,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """``odio predict``: add probability and 0/1 columns to every row of a file."""
-    from odio.batch import predict_file
-    from odio.detector import Detector
+    from odio.inference.batch import predict_file
+    from odio.inference.detector import Detector
 
     detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
     text_column = args.text_column or detector.info.get("data", {}).get("text_column", "text")
@@ -107,8 +103,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """``odio explain``: which words push each label up or down, for each text."""
-    from odio.detector import Detector
-    from odio.explain import default_labels, format_explanation
+    from odio.inference.detector import Detector
+    from odio.inference.explain import default_labels, format_explanation
 
     detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
     explanations = [detector.explain(text, args.label) for text in args.texts]
@@ -127,7 +123,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``odio export``: write an ONNX copy (fp32 or int8) of a transformer model."""
-    from odio.onnx import export_onnx
+    from odio.models.export import export_onnx
 
     int8 = args.quantize == "int8"
     output = args.output or _default_export_dir(args.model, int8)
@@ -138,20 +134,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """``odio serve``: an HTTP API around a model (token from ``ODIO_API_TOKEN``)."""
-    from odio.detector import Detector
     from odio.extras import require
-    from odio.serve import ServeSettings, serve
+    from odio.inference.detector import Detector
+    from odio.serve.app import serve
+    from odio.serve.settings import ServeSettings
 
     require("uvicorn", "serve", "odio serve")  # before the model loads, which can take a while
 
     settings = ServeSettings.from_env(max_texts=args.max_texts, max_chars=args.max_chars)
     detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
     log.info(
-        "serving %s (%s, %s runtime, %d members) on http://%s:%d%s",
+        "serving %s (%s, %s runtime) on http://%s:%d%s",
         args.model,
         detector.backend,
         detector.runtime,
-        len(detector.members),
         args.host,
         args.port,
         " with a bearer token" if settings.token else "",
@@ -162,7 +158,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``odio report``: an HTML and a Markdown report of a run, with figures."""
-    from odio.report import write_report
+    from odio.reports.report import write_report
 
     print(write_report(args.run, args.output).summary())
     return 0
@@ -170,7 +166,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """``odio compare``: one table of several runs' settings and scores."""
-    from odio.compare import compare_runs, format_comparison, sort_runs
+    from odio.reports.compare import compare_runs, format_comparison, sort_runs
 
     table = format_comparison(sort_runs(compare_runs(args.runs), args.sort), args.format)
     if args.output:
@@ -187,6 +183,38 @@ def _default_export_dir(model: str, int8: bool) -> str:
     if source.name != "model" and (source / "model").is_dir():
         source = source / "model"
     return str(source.with_name(source.name + ("-onnx-int8" if int8 else "-onnx")))
+
+
+def _dest(key: str) -> str:
+    return "setting__" + key.replace(".", "__")
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per setting of :data:`odio.config.FLAGS`, its help the setting's docstring.
+
+    Values stay strings here: the config validates them and names the flag on a mistake.
+    """
+    from odio.config import FLAGS, setting_default, setting_help
+
+    groups: dict[str, Any] = {}
+    for key, flag in FLAGS.items():
+        section = key.split(".")[0] if "." in key else "run"
+        if section not in groups:
+            title = {"run": None, "transformer": "transformer settings (more in --config)"}
+            groups[section] = (
+                parser.add_argument_group(title[section]) if title.get(section) else parser
+            )
+        default = setting_default(key)
+        shown = " ".join(default) if isinstance(default, list) else default
+        help_text = f"{setting_help(key)} (default: {shown})"
+        options: dict[str, Any] = {"dest": _dest(key), "help": help_text}
+        if isinstance(default, bool):
+            options.update(action="store_true", default=None)
+        elif isinstance(default, list):
+            options.update(nargs="+", metavar=key.split(".")[-1].upper().rstrip("S"))
+        else:
+            options["metavar"] = key.split(".")[-1].upper()
+        groups[section].add_argument(flag, **options)
 
 
 def _runtime(value: str) -> str | None:
@@ -217,6 +245,9 @@ def _positive(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
+    from odio.models.export import OPSET
+    from odio.serve.settings import ServeSettings
+
     parser = argparse.ArgumentParser(
         prog="odio", description="Hate-speech detection for Spanish tweets."
     )
@@ -227,24 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("train", metavar="TRAIN", help="labelled tweets (CSV, JSONL, Parquet)")
     train.add_argument("--test", help="labelled test file, scored by the blended fold models")
     train.add_argument("--out", required=True, help="run directory to write")
-    train.add_argument("--config", help="YAML run settings (flags override it)")
-    train.add_argument("--model", help="'tfidf' (default) or a Hugging Face encoder")
-    train.add_argument("--labels", nargs="+", metavar="LABEL", help="label columns, main first")
-    train.add_argument("--folds", type=int, help="number of folds (default 5)")
-    train.add_argument("--seed", type=int, help="fold and training seed (default 42)")
-    train.add_argument("--split", choices=["auto", "stratified", "kfold"], help="fold split")
-    train.add_argument("--min-votes", type=int, help="votes needed for a positive (default 2)")
-    train.add_argument("--text-column", help="text column (default 'text')")
-    train.add_argument("--strict", action="store_true", help="reject rows with an empty text")
-    train.add_argument("--encoding", help="CSV/JSONL encoding (default utf-8)")
-    encoder = train.add_argument_group("transformer settings (more in --config)")
-    encoder.add_argument("--epochs", type=int, help="max epochs per fold (default 3)")
-    encoder.add_argument("--lr", type=float, help="peak learning rate (default 3e-5)")
-    encoder.add_argument("--batch-size", type=int, help="training batch size (default 32)")
-    encoder.add_argument("--max-length", type=int, help="token limit per tweet (default 128)")
-    encoder.add_argument("--accelerator", help="Lightning accelerator: auto, cpu, gpu, ...")
-    encoder.add_argument("--devices", help="Lightning devices: auto, 1, 2, '0,1', ...")
-    encoder.add_argument("--precision", help="32-true, bf16-mixed or 16-mixed")
+    train.add_argument(
+        "--config", help="YAML run settings, e.g. a run's config.yaml (flags override it)"
+    )
+    _add_setting_flags(train)
     train.add_argument("--overwrite", action="store_true", help="replace an existing run")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=cmd_train)
@@ -300,7 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "-o", "--output", help="directory to write (default: beside the model, model-onnx[-int8])"
     )
-    export.add_argument("--opset", type=_positive, default=17, help="ONNX opset (default 17)")
+    export.add_argument(
+        "--opset", type=_positive, default=OPSET, help=f"ONNX opset (default {OPSET})"
+    )
     export.add_argument("--overwrite", action="store_true", help="replace OUT_DIR")
     export.set_defaults(func=cmd_export)
 
@@ -314,11 +333,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     serve.add_argument("--port", type=_positive, default=8000, help="port (default 8000)")
     _add_runtime_options(serve)
+    limits = ServeSettings()
     serve.add_argument(
-        "--max-texts", type=_positive, default=256, help="texts per request (default 256)"
+        "--max-texts",
+        type=_positive,
+        default=limits.max_texts,
+        help=f"texts per request (default {limits.max_texts})",
     )
     serve.add_argument(
-        "--max-chars", type=_positive, default=5000, help="characters per text (default 5000)"
+        "--max-chars",
+        type=_positive,
+        default=limits.max_chars,
+        help=f"characters per text (default {limits.max_chars})",
     )
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
@@ -368,17 +394,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         log.removeHandler(handler)
         log.level, log.propagate = saved
-
-
-def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with the non-None values of ``overrides`` laid over it (nested)."""
-    merged = dict(base)
-    for key, value in overrides.items():
-        if isinstance(value, dict):
-            merged[key] = _merge(base.get(key, {}), value)
-        elif value is not None:
-            merged[key] = value
-    return merged
 
 
 if __name__ == "__main__":

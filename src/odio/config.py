@@ -1,23 +1,27 @@
-"""Typed run settings: small dataclasses, validated on construction, round-tripped to YAML.
+"""Typed run settings (pydantic v2): validated on construction, round-tripped to YAML.
 
-A run's whole configuration is one :class:`RunConfig`; it is saved as ``config.yaml`` in
-the run directory, so every figure in ``metrics.json`` can be traced to the settings
-(``min_votes`` included) that produced it.
+A run's whole configuration is one :class:`RunConfig`. Every field has a docstring, which is
+also its description and, for the settings that have a flag (:data:`FLAGS`), its ``odio
+train --help`` text. A run saves its settings as ``config.yaml``; ``odio train TRAIN
+--config RUN/config.yaml`` reproduces the run (the data files are given again: they are
+recorded in ``metrics.json``, apart from the settings).
+
+Values are read the way a person writes them: ``lr: 3e-5`` (which YAML reads as a string)
+is a float, ``devices: 2`` is ``"2"``. A mistake is one line naming the YAML key and its
+flag; an unknown key gets a did-you-mean.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
-from dataclasses import dataclass, field
+import difflib
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from odio.errors import OdioError
-from odio.preprocess import PreprocessOptions
+from odio.text.preprocess import PreprocessOptions
 
 DATATHON_LABELS: tuple[str, ...] = (
     "Odio",
@@ -28,13 +32,34 @@ DATATHON_LABELS: tuple[str, ...] = (
 )
 """The Datathon 2022 label columns: hate first, then the four target groups."""
 
-SPLITS = ("auto", "stratified", "kfold")
-LABEL_FORMATS = ("auto", "votes", "binary")
-STACK_FEATURES = ("label", "all")
+FLAGS: dict[str, str] = {
+    "model": "--model",
+    "data.labels": "--labels",
+    "data.min_votes": "--min-votes",
+    "data.text_column": "--text-column",
+    "data.strict": "--strict",
+    "data.encoding": "--encoding",
+    "cv.folds": "--folds",
+    "cv.seed": "--seed",
+    "cv.split": "--split",
+    "transformer.max_epochs": "--epochs",
+    "transformer.lr": "--lr",
+    "transformer.batch_size": "--batch-size",
+    "transformer.max_length": "--max-length",
+    "transformer.accelerator": "--accelerator",
+    "transformer.devices": "--devices",
+    "transformer.precision": "--precision",
+}
+"""The settings that ``odio train`` also takes as flags (dotted YAML key -> flag)."""
 
 
-@dataclass
-class DataConfig:
+class _Settings(BaseModel):
+    """Shared behaviour: unknown keys rejected, docstrings as field descriptions."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class DataConfig(_Settings):
     """Where the text and the labels are in a table, and how votes become 0/1.
 
     Example:
@@ -44,32 +69,27 @@ class DataConfig:
 
     text_column: str = "text"
     """Column holding the tweet text."""
-    labels: list[str] = field(default_factory=lambda: list(DATATHON_LABELS))
-    """Label columns, in order; the first is the main label of ``f1_custom``."""
-    min_votes: int = 2
-    """A label is positive when at least this many annotators voted for it (2 of 3 matches
-    the Datathon test gold)."""
-    label_format: str = "auto"
-    """``votes`` (binarise with ``min_votes``), ``binary`` (0/1 as is) or ``auto``: a file
-    whose label values are all 0 or 1 is binary, otherwise votes."""
+    labels: list[str] = Field(default_factory=lambda: list(DATATHON_LABELS), min_length=1)
+    """Label columns, in order; the first is the main label of f1_custom."""
+    min_votes: int = Field(2, ge=1)
+    """Annotator votes needed for a positive label (2 of 3 matches the Datathon test gold)."""
+    label_format: Literal["auto", "votes", "binary"] = "auto"
+    """votes (binarise with min_votes), binary (0/1 as is) or auto: a file whose label values
+    are all 0 or 1 is binary, otherwise votes."""
     strict: bool = False
     """Reject rows with an empty text instead of dropping them with a warning."""
     encoding: str = "utf-8"
     """Text encoding of CSV and JSONL files."""
 
-    def __post_init__(self) -> None:
-        if not self.labels:
-            raise OdioError("data.labels: give at least one label column")
-        if len(set(self.labels)) != len(self.labels):
-            raise OdioError(f"data.labels: a label column is listed twice: {self.labels}")
-        if self.min_votes < 1:
-            raise OdioError(f"data.min_votes must be >= 1, got {self.min_votes}")
-        if self.label_format not in LABEL_FORMATS:
-            raise OdioError(f"data.label_format must be one of {LABEL_FORMATS}")
+    @field_validator("labels")
+    @classmethod
+    def _distinct(cls, labels: list[str]) -> list[str]:
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"a label column is listed twice: {labels}")
+        return labels
 
 
-@dataclass
-class CVConfig:
+class CVConfig(_Settings):
     """How the training rows are split into folds.
 
     Example:
@@ -77,23 +97,16 @@ class CVConfig:
         5
     """
 
-    folds: int = 5
+    folds: int = Field(5, ge=2)
     """Number of folds; one model is trained per fold."""
     seed: int = 42
-    """Seed of the fold split and of training (42, as in the reference work)."""
-    split: str = "auto"
-    """``stratified`` (iterative multi-label stratification; plain stratification for one
-    label), ``kfold`` (shuffled KFold) or ``auto`` (stratified)."""
-
-    def __post_init__(self) -> None:
-        if self.folds < 2:
-            raise OdioError(f"cv.folds must be >= 2, got {self.folds}")
-        if self.split not in SPLITS:
-            raise OdioError(f"cv.split must be one of {SPLITS}, got {self.split!r}")
+    """Seed of the fold split and of training."""
+    split: Literal["auto", "stratified", "kfold"] = "auto"
+    """stratified (iterative multi-label stratification; plain for one label), kfold
+    (shuffled KFold) or auto (stratified)."""
 
 
-@dataclass
-class TfidfConfig:
+class TfidfConfig(_Settings):
     """The TF-IDF + logistic regression backend.
 
     Example:
@@ -102,31 +115,28 @@ class TfidfConfig:
     """
 
     char_ngrams: tuple[int, int] = (2, 5)
-    """Character n-gram range inside word boundaries (``char_wb``)."""
+    """Character n-gram range inside word boundaries (char_wb)."""
     word_ngrams: tuple[int, int] = (1, 2)
     """Word n-gram range."""
-    min_df: int = 2
+    min_df: int = Field(2, ge=1)
     """Ignore n-grams seen in fewer training tweets (keeps saved models small)."""
-    C: float = 3.0
+    C: float = Field(3.0, gt=0)
     """Inverse regularisation strength of each label's logistic regression."""
-    class_weight: str | None = "balanced"
-    """``balanced`` re-weights rare labels; ``null`` for none."""
-    max_iter: int = 2000
+    class_weight: Literal["balanced"] | None = "balanced"
+    """balanced re-weights rare labels; null for none."""
+    max_iter: int = Field(2000, ge=1)
     """Solver iteration limit."""
 
-    def __post_init__(self) -> None:
-        for name in ("char_ngrams", "word_ngrams"):
-            lo, hi = getattr(self, name)
-            if not 1 <= lo <= hi:
-                raise OdioError(f"tfidf.{name} must be (low, high) with 1 <= low <= high")
-        if self.C <= 0:
-            raise OdioError(f"tfidf.C must be > 0, got {self.C}")
-        if self.class_weight not in (None, "balanced"):
-            raise OdioError("tfidf.class_weight must be 'balanced' or null")
+    @field_validator("char_ngrams", "word_ngrams")
+    @classmethod
+    def _ngram_range(cls, value: tuple[int, int]) -> tuple[int, int]:
+        low, high = value
+        if not 1 <= low <= high:
+            raise ValueError("must be (low, high) with 1 <= low <= high")
+        return value
 
 
-@dataclass
-class TransformerConfig:
+class TransformerConfig(_Settings):
     """Fine-tuning a Hugging Face encoder (RoBERTuito, BETO, XLM-R, ...), one model per fold.
 
     The default learning rate is 3e-5 with linear warmup and decay, not the 3e-4 without a
@@ -134,29 +144,29 @@ class TransformerConfig:
     pretraining in the first epoch, which is why the post's scores fell after epoch 1.
 
     Example:
-        >>> TransformerConfig().lr
+        >>> TransformerConfig(lr="3e-5").lr
         3e-05
     """
 
-    lr: float = 3e-5
+    lr: float = Field(3e-5, gt=0)
     """Peak AdamW learning rate."""
-    weight_decay: float = 0.01
+    weight_decay: float = Field(0.01, ge=0)
     """AdamW weight decay (never applied to biases and LayerNorm weights)."""
-    warmup: float = 0.1
+    warmup: float = Field(0.1, ge=0, lt=1)
     """Fraction of the optimisation steps spent warming up linearly; then linear decay to 0."""
-    max_epochs: int = 3
-    """Upper bound on epochs; early stopping on the validation loss usually stops sooner."""
-    patience: int = 1
+    max_epochs: int = Field(3, ge=1)
+    """Most epochs per fold; early stopping on the validation loss often stops sooner."""
+    patience: int = Field(1, ge=1)
     """Epochs without a lower validation loss before stopping."""
-    batch_size: int = 32
+    batch_size: int = Field(32, ge=1)
     """Training batch size (per device)."""
-    eval_batch_size: int = 64
+    eval_batch_size: int = Field(64, ge=1)
     """Batch size for validation and prediction."""
-    max_length: int = 128
+    max_length: int = Field(128, ge=8)
     """Token limit per tweet; capped by the model's position limit."""
-    pooling: str = "mean"
-    """``mean`` (over real tokens, padding masked out) or ``cls`` (the first token)."""
-    dropout: float = 0.2
+    pooling: Literal["mean", "cls"] = "mean"
+    """mean (over real tokens, padding masked out) or cls (the first token)."""
+    dropout: float = Field(0.2, ge=0, lt=1)
     """Dropout before the linear head."""
     freeze_embeddings: bool = False
     """Do not train the embedding matrix (large speed-up for XLM-R-size vocabularies)."""
@@ -164,41 +174,38 @@ class TransformerConfig:
     """Weight each label's positives by negatives/positives (capped at 10) for rare labels."""
     group_by_length: bool = True
     """Batch tweets of similar length together (less padding); batch order still shuffled."""
-    num_workers: int = 0
+    num_workers: int = Field(0, ge=0)
     """DataLoader workers; 0 (the main process) avoids oversubscribing a small CPU."""
     compile: bool = False
-    """``torch.compile`` the encoder; falls back to eager with a warning if it fails."""
+    """torch.compile the encoder; falls back to eager with a warning if it fails."""
     accelerator: str = "auto"
-    """Lightning accelerator: ``auto``, ``cpu``, ``gpu``, ``mps``, ..."""
+    """Lightning accelerator: auto, cpu, gpu, mps, ..."""
     devices: str = "auto"
-    """Lightning devices: ``auto``, a count such as ``"2"``, or a list such as ``"0,1"``."""
+    """Lightning devices: auto, a count such as 2, or a list such as 0,1."""
     strategy: str = "auto"
-    """Lightning strategy, e.g. ``ddp`` for several GPUs."""
+    """Lightning strategy, e.g. ddp for several GPUs."""
     precision: str = "32-true"
-    """Lightning precision: ``32-true``, ``bf16-mixed``, ``16-mixed``."""
-    accumulate_grad_batches: int = 1
+    """Lightning precision: 32-true, bf16-mixed or 16-mixed."""
+    accumulate_grad_batches: int = Field(1, ge=1)
     """Gradient accumulation steps."""
-    num_nodes: int = 1
+    num_nodes: int = Field(1, ge=1)
     """Machines for multi-node DDP."""
     fast_dev_run: bool = False
     """Debug: run one training and one validation batch per fold."""
-    overfit_batches: float = 0.0
+    overfit_batches: float = Field(0.0, ge=0)
     """Debug: train and validate on this many (or this fraction of) batches."""
 
-    def __post_init__(self) -> None:
-        if self.pooling not in ("mean", "cls"):
-            raise OdioError(f"transformer.pooling must be 'mean' or 'cls', got {self.pooling!r}")
-        if not 0 <= self.warmup < 1:
-            raise OdioError("transformer.warmup is a fraction of the steps, in [0, 1)")
-        if self.lr <= 0 or self.max_epochs < 1 or self.batch_size < 1 or self.max_length < 8:
-            raise OdioError(
-                "transformer: lr > 0, max_epochs >= 1, batch_size >= 1 and "
-                "max_length >= 8 are required"
-            )
+    @field_validator("devices", mode="before")
+    @classmethod
+    def _devices_as_text(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, list):
+            return ",".join(str(v) for v in value)
+        return value
 
 
-@dataclass
-class StackConfig:
+class StackConfig(_Settings):
     """The meta-learner of a stacked model (``model: stack:tfidf+<encoder>``).
 
     Example:
@@ -206,22 +213,15 @@ class StackConfig:
         'label'
     """
 
-    C: float = 1.0
+    C: float = Field(1.0, gt=0)
     """Inverse regularisation strength of each label's logistic regression."""
-    features: str = "label"
-    """``label``: a label's meta-model sees that label's probability from every base;
-    ``all``: every label's probability from every base. Chosen by nested out-of-fold
-    f1_custom on the Datathon training set (``benchmarks/RESULTS.md``)."""
-
-    def __post_init__(self) -> None:
-        if self.C <= 0:
-            raise OdioError(f"stack.C must be > 0, got {self.C}")
-        if self.features not in STACK_FEATURES:
-            raise OdioError(f"stack.features must be one of {STACK_FEATURES}")
+    features: Literal["label", "all"] = "label"
+    """label: a label's meta-model sees that label's probability from every base; all: every
+    label's probability from every base (chosen by nested out-of-fold f1_custom on the
+    Datathon training set, benchmarks/RESULTS.md)."""
 
 
-@dataclass
-class RunConfig:
+class RunConfig(_Settings):
     """Everything a training run needs besides the data files.
 
     Example:
@@ -231,34 +231,56 @@ class RunConfig:
     """
 
     model: str = "tfidf"
-    """``tfidf``, a Hugging Face encoder (hub id or local directory), or a stack of them:
-    ``stack:tfidf+<encoder>`` (a base may also be a finished run directory to reuse)."""
-    data: DataConfig = field(default_factory=DataConfig)
+    """tfidf, a Hugging Face encoder (hub id or local directory), or a stack:
+    stack:tfidf+ENCODER (a base may be a finished run directory to reuse)."""
+    data: DataConfig = Field(default_factory=DataConfig)
+    """Columns, labels and vote threshold."""
     preprocess: PreprocessOptions | None = None
-    """Tweet normalisation steps; ``None`` uses the backend's default (see
-    :func:`odio.backend.default_preprocess`)."""
-    cv: CVConfig = field(default_factory=CVConfig)
-    tfidf: TfidfConfig = field(default_factory=TfidfConfig)
-    transformer: TransformerConfig = field(default_factory=TransformerConfig)
-    stack: StackConfig = field(default_factory=StackConfig)
+    """Tweet normalisation steps; null uses the backend's default."""
+    cv: CVConfig = Field(default_factory=CVConfig)
+    """Fold split."""
+    tfidf: TfidfConfig = Field(default_factory=TfidfConfig)
+    """TF-IDF backend settings."""
+    transformer: TransformerConfig = Field(default_factory=TransformerConfig)
+    """Encoder fine-tuning settings."""
+    stack: StackConfig = Field(default_factory=StackConfig)
+    """Stack meta-model settings."""
+
+    @field_validator("model")
+    @classmethod
+    def _model_given(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("give 'tfidf', a Hugging Face encoder or stack:A+B")
+        return value.strip()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> RunConfig:
-        """Build from nested plain data, rejecting unknown keys with their dotted name."""
-        return _build(cls, data or {}, "")
+        """Build from nested plain data; a mistake is an :class:`OdioError` naming the key.
+
+        >>> RunConfig.from_dict({"cv": {"fold": 3}})
+        Traceback (most recent call last):
+        ...
+        odio.errors.OdioError: unknown setting 'cv.fold'; did you mean 'cv.folds'? (cv takes: folds, seed, split)
+        """  # noqa: E501 - a doctest output line cannot be wrapped
+        try:
+            return cls.model_validate(data or {})
+        except ValidationError as exc:
+            raise OdioError(describe_error(exc)) from None
 
     def to_dict(self) -> dict[str, Any]:
         """Nested plain data (tuples as lists), ready for YAML or JSON."""
-        return plain_data(self)
+        return self.model_dump(mode="json")
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> RunConfig:
-        """Read a YAML file written by :meth:`to_yaml` or by hand."""
+        """Read a YAML file written by :meth:`to_yaml` (a run's ``config.yaml``) or by hand."""
         path = Path(path)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise OdioError(f"config file not found: {path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise OdioError(f"{path}: cannot be read ({exc})") from None
         except yaml.YAMLError as exc:
             raise OdioError(f"{path}: not valid YAML ({exc})") from None
         if data is not None and not isinstance(data, dict):
@@ -275,59 +297,72 @@ class RunConfig:
         )
 
 
-def plain_data(value: Any) -> Any:
-    """A config dataclass (or nested data) as plain dicts and lists, ready for YAML/JSON.
+def describe_error(exc: ValidationError) -> str:
+    """The first problem of a validation error as one line: the dotted YAML key, its flag
+    when it has one, what is wrong and the value given; a did-you-mean for unknown keys.
 
-    >>> plain_data(TfidfConfig())["char_ngrams"]
-    [2, 5]
-    """
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = dataclasses.asdict(value)
-    if isinstance(value, dict):
-        return {k: plain_data(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain_data(v) for v in value]
-    return value
+    >>> try:
+    ...     RunConfig.model_validate({"transformer": {"lr": "fast"}})
+    ... except ValidationError as exc:
+    ...     print(describe_error(exc))
+    setting 'transformer.lr' (--lr): input should be a valid number, unable to parse string as a number, got 'fast'
+    """  # noqa: E501 - a doctest output line cannot be wrapped
+    error = exc.errors()[0]
+    loc = [str(part) for part in error["loc"] if not isinstance(part, int)]
+    key = ".".join(loc)
+    if error["type"] == "extra_forbidden":
+        return _unknown_key(loc)
+    flag = FLAGS.get(key)
+    message = error["msg"].removeprefix("Value error, ")
+    message = message[:1].lower() + message[1:]
+    given = error.get("input")
+    shown = "" if isinstance(given, dict) or given is None else f", got {given!r}"
+    return f"setting '{key}'" + (f" ({flag})" if flag else "") + f": {message}{shown}"
 
 
-def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(data) - set(names))
-    if unknown:
-        raise OdioError(
-            f"unknown setting '{prefix}{unknown[0]}'; valid settings here: {', '.join(names)}"
+def _unknown_key(loc: list[str]) -> str:
+    """``unknown setting 'cv.fold'; did you mean 'cv.folds'?`` with the section's keys."""
+    model: type[BaseModel] = RunConfig
+    for part in loc[:-1]:
+        annotation = model.model_fields[part].annotation
+        model = next(
+            (a for a in getattr(annotation, "__args__", (annotation,)) if _is_model(a)),
+            model,
         )
-    kwargs = {}
-    for name, value in data.items():
-        kwargs[name] = _coerce(hints[name], value, f"{prefix}{name}")
-    try:
-        return cls(**kwargs)
-    except (TypeError, ValueError) as exc:
-        raise OdioError(f"{prefix.rstrip('.') or 'config'}: {exc}") from None
+    valid = list(model.model_fields)
+    key = ".".join(loc)
+    close = difflib.get_close_matches(loc[-1], valid, n=1)
+    hint = f"; did you mean '{'.'.join([*loc[:-1], close[0]])}'?" if close else ""
+    where = f"{'.'.join(loc[:-1])} takes" if len(loc) > 1 else "valid settings"
+    return f"unknown setting '{key}'{hint} ({where}: {', '.join(valid)})"
 
 
-def _coerce(hint: Any, value: Any, name: str) -> Any:
-    origin = typing.get_origin(hint)
-    if origin in (Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if value is None:
-            return None
-        return _coerce(args[0], value, name)
-    if dataclasses.is_dataclass(hint):
-        if not isinstance(value, dict):
-            raise OdioError(f"setting {name!r} must be a mapping")
-        return _build(hint, value, f"{name}.")
-    if origin in (tuple, list):
-        if not isinstance(value, (list, tuple)):
-            raise OdioError(f"setting {name!r} must be a list, got {value!r}")
-        (item,) = typing.get_args(hint)[:1]
-        items = [_coerce(item, v, name) for v in value]
-        return tuple(items) if origin is tuple else items
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if hint in (int, float, str, bool) and not isinstance(value, hint):
-        raise OdioError(f"setting {name!r} must be {hint.__name__}, got {value!r}")
-    if hint is int and isinstance(value, bool):
-        raise OdioError(f"setting {name!r} must be int, got {value!r}")
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def setting_help(key: str) -> str:
+    """The description of a dotted setting (its docstring), for ``--help``.
+
+    >>> setting_help("cv.folds")
+    'Number of folds; one model is trained per fold.'
+    """
+    model: type[BaseModel] = RunConfig
+    *sections, name = key.split(".")
+    for section in sections:
+        annotation = model.model_fields[section].annotation
+        assert _is_model(annotation), key
+        model = annotation  # type: ignore[assignment]
+    return " ".join((model.model_fields[name].description or "").split())
+
+
+def setting_default(key: str) -> Any:
+    """The default value of a dotted setting.
+
+    >>> setting_default("transformer.lr")
+    3e-05
+    """
+    value: Any = RunConfig()
+    for part in key.split("."):
+        value = getattr(value, part)
     return value

@@ -1,7 +1,7 @@
 """Optional features live behind pip extras; a missing one is one clear sentence.
 
 ``import odio`` never imports FastAPI, uvicorn or ONNX Runtime: the modules that need them
-(:mod:`odio.serve`, :mod:`odio.onnx`) import them when they are themselves imported, and
+(:mod:`odio.serve.app`, :mod:`odio.models.onnx`) import them when they are themselves imported, and
 turn an ``ImportError`` into :class:`MissingExtra`.
 """
 

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 DEFAULT_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
 
 
-def _counts(y: np.ndarray, pred: np.ndarray) -> tuple[int, int, int]:
-    tp = int(np.sum((y == 1) & (pred == 1)))
-    fp = int(np.sum((y == 0) & (pred == 1)))
-    fn = int(np.sum((y == 1) & (pred == 0)))
-    return tp, fp, fn
+EPS = 1e-6
+"""Probabilities are clipped to ``[EPS, 1 - EPS]`` before taking log-odds (:func:`logit`)."""
+
+
+def confusion(y: np.ndarray, pred: np.ndarray) -> tuple[int, int, int, int]:
+    """``(tp, fp, fn, tn)`` of 0/1 decisions ``pred`` against 0/1 labels ``y``.
+
+    >>> confusion(np.array([1, 1, 0, 0]), np.array([1, 0, 1, 0]))
+    (1, 1, 1, 1)
+    """
+    y, pred = np.asarray(y) == 1, np.asarray(pred) == 1
+    tp = int(np.sum(y & pred))
+    fp = int(np.sum(~y & pred))
+    fn = int(np.sum(y & ~pred))
+    return tp, fp, fn, len(y) - tp - fp - fn
 
 
 def _f1(tp: int, fp: int, fn: int) -> float:
@@ -30,13 +41,13 @@ def f1_custom(Y_true: np.ndarray, Y_pred: np.ndarray) -> float:
         0.5
     """
     Y_true, Y_pred = np.atleast_2d(Y_true), np.atleast_2d(Y_pred)
-    f1s = [_f1(*_counts(Y_true[:, j], Y_pred[:, j])) for j in range(Y_true.shape[1])]
+    f1s = [_f1(*confusion(Y_true[:, j], Y_pred[:, j])[:3]) for j in range(Y_true.shape[1])]
     if len(f1s) == 1:
         return f1s[0]
     return 0.5 * f1s[0] + 0.5 * float(np.mean(f1s[1:]))
 
 
-def logit(p: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+def logit(p: np.ndarray | float, eps: float = EPS) -> np.ndarray:
     """Log-odds of probabilities clipped to ``[eps, 1 - eps]``.
 
     >>> logit(np.array([0.5, 0.75])).round(4).tolist()
@@ -76,7 +87,7 @@ def score(
     Y_pred = binarize(P, thresholds)
     per_label = {}
     for j, label in enumerate(labels):
-        tp, fp, fn = _counts(Y_true[:, j], Y_pred[:, j])
+        tp, fp, fn, _ = confusion(Y_true[:, j], Y_pred[:, j])
         per_label[label] = {
             "precision": tp / (tp + fp) if tp + fp else 0.0,
             "recall": tp / (tp + fn) if tp + fn else 0.0,
@@ -132,3 +143,16 @@ def tune_thresholds(
         candidates = np.flatnonzero(np.isclose(f1, f1.max()))
         best[j] = grid[candidates[np.argmin(np.abs(grid[candidates] - 0.5))]]
     return best
+
+
+def best_epoch(history: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The entry of a training history with the lowest validation loss (the epoch kept by
+    early stopping and checkpointing), or ``None`` when no entry has one.
+
+    >>> best_epoch([{"epoch": 1, "val_loss": 0.3}, {"epoch": 2, "val_loss": 0.2}])["epoch"]
+    2
+    >>> best_epoch([]) is None
+    True
+    """
+    scored = [h for h in history if "val_loss" in h]
+    return min(scored, key=lambda h: h["val_loss"]) if scored else None

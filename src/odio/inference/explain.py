@@ -1,0 +1,424 @@
+"""Word-level explanations: which words push each label's probability up or down.
+
+Scores are per whitespace word of the text as the model reads it (normalised; a stack
+reads the raw text, each base normalising it its own way), one per
+word and label, in log-odds units, so every backend reads the same way:
+
+- ``linear`` (TF-IDF members): the exact decomposition of each member's logit,
+  ``intercept + sum(coef * x)``. ``char_wb`` n-grams never cross a whitespace word, so each
+  one's contribution goes to the words that produce it, split equally over its
+  occurrences; a word n-gram is split equally over the words it spans. Averaged over
+  members, the word scores plus :attr:`Explanation.base` (the mean intercept) add up to
+  the mean member logit. (The Detector's probability is the mean of the members'
+  probabilities, which is close to, but not exactly, the sigmoid of that mean logit.)
+- ``occlusion`` (transformers, PyTorch or ONNX, and anything else): a word's score is
+  ``logit(p(text)) - logit(p(text without the word))`` with the ensemble's probabilities,
+  all variants scored in one batch. Scores need not add up to anything.
+
+:func:`format_explanation` renders one for a terminal (``odio explain``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from odio.errors import OdioError
+from odio.metrics import logit
+from odio.models.blend import Blend
+from odio.models.tfidf import TfidfModel
+
+if TYPE_CHECKING:
+    from odio.inference.detector import Detector
+
+METHODS = ("linear", "occlusion")
+"""``linear``: exact log-odds decomposition (TF-IDF); ``occlusion``: remove one word."""
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Per-word log-odds contributions of one text, for some of a model's labels.
+
+    Example:
+        >>> e = Explanation(
+        ...     text="Te odio", normalised="Te odio", words=["Te", "odio"], labels=["Odio"],
+        ...     probabilities={"Odio": 0.8}, decisions={"Odio": True},
+        ...     thresholds={"Odio": 0.5}, scores={"Odio": [0.1, 1.2]}, method="linear",
+        ... )
+        >>> e.pairs("Odio")
+        [('Te', 0.1), ('odio', 1.2)]
+        >>> e.top("Odio", 1)
+        ([('odio', 1.2)], [])
+    """
+
+    text: str
+    """The raw text."""
+    normalised: str
+    """The text as the model reads it (normalised; a stack reads the raw text)."""
+    words: list[str]
+    """Whitespace words of ``normalised``, the units that get a score."""
+    labels: list[str]
+    """The labels explained, in the model's order."""
+    probabilities: dict[str, float]
+    """The Detector's blended probability per label."""
+    decisions: dict[str, bool]
+    """Probability at or above the label's tuned threshold."""
+    thresholds: dict[str, float]
+    """The model's tuned threshold per label."""
+    scores: dict[str, list[float]]
+    """Per label, one log-odds contribution per word (positive: pushes the label up)."""
+    method: str
+    """``linear`` or ``occlusion`` (see the module docstring)."""
+    base: dict[str, float] | None = None
+    """``linear`` only: the mean intercept, so ``base + sum(scores)`` is the mean logit."""
+
+    def pairs(self, label: str) -> list[tuple[str, float]]:
+        """``(word, score)`` for every word, in text order."""
+        return list(zip(self.words, self._scores(label), strict=True))
+
+    def top(
+        self, label: str, n: int = 5
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """The ``n`` words pushing ``label`` up most, and the ``n`` pushing it down most."""
+        pairs = self.pairs(label)
+        up = sorted((p for p in pairs if p[1] > 0), key=lambda p: -p[1])
+        down = sorted((p for p in pairs if p[1] < 0), key=lambda p: p[1])
+        return up[:n], down[:n]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict of every field."""
+        return {
+            "text": self.text,
+            "normalised": self.normalised,
+            "words": list(self.words),
+            "labels": list(self.labels),
+            "probabilities": {k: float(v) for k, v in self.probabilities.items()},
+            "decisions": {k: bool(v) for k, v in self.decisions.items()},
+            "thresholds": {k: float(v) for k, v in self.thresholds.items()},
+            "scores": {k: [float(s) for s in v] for k, v in self.scores.items()},
+            "method": self.method,
+            "base": None if self.base is None else {k: float(v) for k, v in self.base.items()},
+        }
+
+    def _scores(self, label: str) -> list[float]:
+        if label not in self.scores:
+            raise OdioError(f"label {label!r} is not explained here; it has {self.labels}")
+        return self.scores[label]
+
+
+def explain(
+    detector: Detector,
+    text: str,
+    labels: Sequence[str] | None = None,
+    *,
+    method: str | None = None,
+) -> Explanation:
+    """Explain one raw text with ``detector``.
+
+    Args:
+        detector: a loaded Detector.
+        text: one raw tweet; it is normalised with the model's preprocessing.
+        labels: labels to explain (default: all of the model's), in any order.
+        method: ``linear`` or ``occlusion``; ``None`` picks ``linear`` when every member
+            is a TF-IDF model, else ``occlusion``.
+
+    Raises:
+        OdioError: an empty text (no words once normalised), an unknown label or method.
+
+    Example:
+        >>> from odio.config import TfidfConfig
+        >>> from odio.inference.detector import Detector
+        >>> from odio.text.preprocess import PreprocessOptions
+        >>> from odio.training.tfidf import TfidfTrainer
+        >>> texts, Y = ["te odio", "buen dia", "odio a todos", "lindo dia"], [[1], [0], [1], [0]]
+        >>> member = TfidfTrainer(TfidfConfig(min_df=1)).fit(texts, np.array(Y)).member
+        >>> blend = Blend([member], PreprocessOptions(), backend="tfidf")
+        >>> e = explain(Detector(blend, ["Odio"]), "odio el dia")
+        >>> e.method, e.words, [s > 0 for s in e.scores["Odio"]]
+        ('linear', ['odio', 'el', 'dia'], [True, False, False])
+    """
+    index = label_indices(detector.labels, labels)
+    chosen = [detector.labels[j] for j in index]
+    normalised = detector.model.prepare([text])[0]
+    words = normalised.split()
+    if not words:
+        raise OdioError("nothing to explain: the text is empty once normalised")
+    method = method or default_method(detector)
+    base: np.ndarray | None = None
+    if method == "linear":
+        scores, base = linear_scores(_tfidf_members(detector), words)
+        probabilities = detector.model.score([normalised])[0]
+    elif method == "occlusion":
+        scores, probabilities = occlusion(words, detector.model.score)
+    else:
+        raise OdioError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    decisions = detector.decide(probabilities[None, :])[0]
+    return Explanation(
+        text=text,
+        normalised=normalised,
+        words=words,
+        labels=chosen,
+        probabilities={detector.labels[j]: float(probabilities[j]) for j in index},
+        decisions={detector.labels[j]: bool(decisions[j]) for j in index},
+        thresholds={detector.labels[j]: float(detector.thresholds[j]) for j in index},
+        scores={detector.labels[j]: scores[:, j].tolist() for j in index},
+        method=method,
+        base=None if base is None else {detector.labels[j]: float(base[j]) for j in index},
+    )
+
+
+def default_method(detector: Detector) -> str:
+    """``linear`` when every member is a TF-IDF model, else ``occlusion``."""
+    return "linear" if _linear_members(detector) else "occlusion"
+
+
+def label_indices(model_labels: Sequence[str], labels: Sequence[str] | None) -> list[int]:
+    """Positions of ``labels`` in ``model_labels`` (model order, no repeats; ``None``: all).
+
+    >>> label_indices(["Odio", "Mujeres"], ["Mujeres", "Odio", "Mujeres"])
+    [0, 1]
+    >>> label_indices(["Odio"], ["odio"])
+    Traceback (most recent call last):
+    ...
+    odio.errors.OdioError: unknown label 'odio'; the model's labels are: Odio
+    """
+    if labels is None:
+        return list(range(len(model_labels)))
+    if not labels:
+        raise OdioError("give at least one label to explain")
+    for label in labels:
+        if label not in model_labels:
+            raise OdioError(
+                f"unknown label {label!r}; the model's labels are: {', '.join(model_labels)}"
+            )
+    return [j for j, label in enumerate(model_labels) if label in labels]
+
+
+def occlusion(
+    words: Sequence[str], predict: Callable[[list[str]], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each word's effect on the log-odds: ``logit(p(text)) - logit(p(text without it))``.
+
+    Args:
+        words: whitespace words of a normalised text.
+        predict: ``(n, n_labels)`` probabilities of normalised texts (for a Detector,
+            :meth:`~odio.models.protocols.TextModel.score`); called once, with
+            the full text first and then one text per removed word.
+
+    Returns:
+        ``(scores, probabilities)``: ``(n_words, n_labels)`` scores, and the full text's
+        ``(n_labels,)`` probabilities.
+
+    Example:
+        >>> def predict(texts):  # "odio" is hateful, nothing else matters
+        ...     return np.array([[0.9 if "odio" in t.split() else 0.5] for t in texts])
+        >>> scores, p = occlusion(["te", "odio"], predict)
+        >>> scores.round(3).tolist(), p.tolist()
+        ([[0.0], [2.197]], [0.9])
+    """
+    words = list(words)
+    variants = [" ".join(words)]
+    variants += [" ".join(words[:i] + words[i + 1 :]) for i in range(len(words))]
+    P = np.asarray(predict(variants), dtype=np.float64)
+    L = logit(P)
+    return L[0] - L[1:], P[0]
+
+
+def linear_scores(
+    members: Sequence[TfidfModel], words: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact per-word log-odds of TF-IDF members, averaged over them.
+
+    Returns:
+        ``(scores, base)``: ``(n_words, n_labels)`` scores and the ``(n_labels,)`` mean
+        intercept; ``base + scores.sum(0)`` is the mean of the members' logits of
+        ``" ".join(words)``.
+    """
+    scores = np.mean([tfidf_word_scores(m, words) for m in members], axis=0)
+    base = np.mean([np.asarray(m.intercept, dtype=np.float64) for m in members], axis=0)
+    return scores, base
+
+
+def tfidf_word_scores(member: TfidfModel, words: Sequence[str]) -> np.ndarray:
+    """One TF-IDF member's ``(n_words, n_labels)`` share of ``coef @ x`` per word.
+
+    Every feature's contribution ``coef * x`` goes to the words that produce it, so the
+    rows add up to ``decision_function - intercept`` exactly.
+
+    Example:
+        >>> from odio.config import TfidfConfig
+        >>> from odio.training.tfidf import TfidfTrainer
+        >>> texts, Y = ["te odio", "buen dia", "odio a todos", "lindo dia"], [[1], [0], [1], [0]]
+        >>> member = TfidfTrainer(TfidfConfig(min_df=1)).fit(texts, np.array(Y)).member
+        >>> scores = tfidf_word_scores(member, ["odio", "el", "dia"])
+        >>> logit = member.decision_function(["odio el dia"])[0]
+        >>> bool(np.allclose(scores.sum(0) + member.intercept, logit))
+        True
+    """
+    words = list(words)
+    x = member.features([" ".join(words)]).tocsr()
+    shares = _feature_shares(member, words)
+    coef = np.asarray(member.coef, dtype=np.float64)
+    scores = np.zeros((len(words), coef.shape[0]))
+    for column, value in zip(x.indices, x.data, strict=True):
+        owners = shares.get(int(column))
+        if not owners:
+            raise RuntimeError(f"TF-IDF feature {column} has a value but no word produced it")
+        contribution = coef[:, column] * value
+        for i, share in owners:
+            scores[i] += share * contribution
+    return scores
+
+
+def _feature_shares(member: TfidfModel, words: list[str]) -> dict[int, list[tuple[int, float]]]:
+    """Feature column -> ``(word index, share)`` pairs whose shares add up to 1."""
+    text = " ".join(words)
+    shares: dict[int, list[tuple[int, float]]] = {}
+    offset = 0
+    for name, vectorizer in member.vectorizers.items():
+        spans = _term_spans(vectorizer, words)
+        expected = Counter(vectorizer.build_analyzer()(text))
+        if expected != Counter({term: len(s) for term, s in spans.items()}):
+            raise RuntimeError(f"the {name!r} TF-IDF features do not split into whitespace words")
+        vocabulary = vectorizer.vocabulary_
+        for term, occurrences in spans.items():
+            column = vocabulary.get(term)
+            if column is None:
+                continue
+            owners = [
+                (i, 1.0 / (len(occurrences) * len(spanned)))
+                for spanned in occurrences
+                for i in spanned
+            ]
+            shares[offset + column] = owners
+        offset += len(vocabulary)
+    return shares
+
+
+def _term_spans(vectorizer: Any, words: list[str]) -> dict[str, list[tuple[int, ...]]]:
+    """Term -> one tuple of word indices per occurrence (the words that occurrence spans)."""
+    spans: dict[str, list[tuple[int, ...]]] = defaultdict(list)
+    if vectorizer.analyzer == "char_wb":
+        # char_wb pads and n-grams each whitespace word on its own
+        analyze = vectorizer.build_analyzer()
+        for i, word in enumerate(words):
+            for term in analyze(word):
+                spans[term].append((i,))
+    elif vectorizer.analyzer == "word":
+        preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
+        stop = vectorizer.get_stop_words() or ()
+        tokens, owner = [], []
+        for i, word in enumerate(words):
+            for token in tokenize(preprocess(word)):
+                if token not in stop:
+                    tokens.append(token)
+                    owner.append(i)
+        low, high = vectorizer.ngram_range
+        for n in range(low, high + 1):
+            for start in range(len(tokens) - n + 1):
+                term = " ".join(tokens[start : start + n])
+                spans[term].append(tuple(sorted(set(owner[start : start + n]))))
+    else:
+        raise RuntimeError(f"cannot split {vectorizer.analyzer!r} TF-IDF features into words")
+    return spans
+
+
+def _linear_members(detector: Detector) -> list[TfidfModel]:
+    """The TF-IDF members of a blend of TF-IDF members (empty for any other model)."""
+    model = detector.model
+    if isinstance(model, Blend) and all(isinstance(m, TfidfModel) for m in model.members):
+        return list(model.members)  # type: ignore[arg-type]
+    return []
+
+
+def _tfidf_members(detector: Detector) -> list[TfidfModel]:
+    members = _linear_members(detector)
+    if not members:
+        raise OdioError("the linear method needs a TF-IDF model; use occlusion")
+    return members
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def default_labels(explanation: Explanation) -> list[str]:
+    """The first (main) label explained, plus every label decided positive.
+
+    >>> e = Explanation("x", "x", ["x"], ["Odio", "Mujeres", "Migrantes"],
+    ...     {"Odio": 0.9, "Mujeres": 0.1, "Migrantes": 0.8},
+    ...     {"Odio": True, "Mujeres": False, "Migrantes": True},
+    ...     {"Odio": 0.5, "Mujeres": 0.5, "Migrantes": 0.5},
+    ...     {"Odio": [1.0], "Mujeres": [0.0], "Migrantes": [0.5]}, "linear")
+    >>> default_labels(e)
+    ['Odio', 'Migrantes']
+    """
+    first = explanation.labels[:1]
+    return first + [lab for lab in explanation.labels[1:] if explanation.decisions[lab]]
+
+
+def format_explanation(
+    explanation: Explanation,
+    labels: Sequence[str] | None = None,
+    *,
+    top: int = 5,
+    colour: bool = False,
+) -> str:
+    """A terminal rendering: per label, probability and decision, shaded words, top words.
+
+    Args:
+        explanation: what :func:`explain` returned.
+        labels: labels to show (default: all the explanation has).
+        top: how many words to list pushing up and pushing down.
+        colour: shade words with 24-bit ANSI backgrounds (red up, blue down, stronger for
+            larger ``|score|`` relative to the text's largest); without it every word is
+            written ``word(+0.42)``.
+
+    Example:
+        >>> e = Explanation("Te odio", "Te odio", ["Te", "odio"], ["Odio"], {"Odio": 0.8},
+        ...     {"Odio": True}, {"Odio": 0.5}, {"Odio": [-0.1, 1.2]}, "linear")
+        >>> print(format_explanation(e, top=1))
+        Te odio
+          Odio: p=0.800 >= 0.50 -> yes  (log-odds contributions, exact)
+            Te(-0.10) odio(+1.20)
+            up:   odio +1.20
+            down: Te -0.10
+    """
+    how = {
+        "linear": "log-odds contributions, exact",
+        "occlusion": "log-odds change when the word is removed",
+    }.get(explanation.method, explanation.method)
+    lines = [explanation.text]
+    if explanation.normalised != explanation.text:
+        lines.append(f"normalised: {explanation.normalised}")
+    for label in explanation.labels if labels is None else labels:
+        p, t = explanation.probabilities[label], explanation.thresholds[label]
+        decision = "yes" if explanation.decisions[label] else "no"
+        sign = ">=" if explanation.decisions[label] else "<"
+        lines.append(f"  {label}: p={p:.3f} {sign} {t:.2f} -> {decision}  ({how})")
+        pairs = explanation.pairs(label)
+        scale = max((abs(s) for _, s in pairs), default=0.0)
+        if colour:
+            lines.append("    " + " ".join(shade(w, s, scale) for w, s in pairs))
+        else:
+            lines.append("    " + " ".join(f"{w}({s:+.2f})" for w, s in pairs))
+        up, down = explanation.top(label, top)
+        lines.append("    up:   " + (", ".join(f"{w} {s:+.2f}" for w, s in up) or "-"))
+        lines.append("    down: " + (", ".join(f"{w} {s:+.2f}" for w, s in down) or "-"))
+    return "\n".join(lines)
+
+
+def shade(word: str, score: float, scale: float) -> str:
+    """``word`` on a 24-bit ANSI background: red pushes up, blue down, by ``|score|/scale``.
+
+    >>> shade("odio", 1.0, 1.0)
+    '\\x1b[38;2;0;0;0;48;2;255;64;64modio\\x1b[0m'
+    """
+    strength = 0.0 if scale <= 0 or not math.isfinite(score) else min(abs(score) / scale, 1.0)
+    fade = round(255 * (1 - 0.75 * strength))  # white -> strong colour; black text stays legible
+    r, g, b = (255, fade, fade) if score > 0 else (fade, fade, 255)
+    return f"\x1b[38;2;0;0;0;48;2;{r};{g};{b}m{word}\x1b[0m"

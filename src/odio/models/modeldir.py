@@ -1,0 +1,276 @@
+"""The self-describing model directory: writing it, finding it, reading it back.
+
+::
+
+    model/
+      config.json      labels, thresholds, backend, runtime, base model, preprocessing,
+                       members (or a stack's bases and meta-model), library versions, metrics
+      README.md        model card (:mod:`odio.models.card`)
+      tokenizer/       encoder models: the tokenizer, once for every member
+      fold_0/ ...      one folder per fold member (or base_0/ ... for a stack)
+
+Nothing is pickled and nothing is run from the files: member and base folders must be plain
+names inside the directory, transformers never runs code shipped with a model, and ONNX
+members open only their own graph file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from odio import __version__
+from odio.errors import OdioError
+from odio.models.blend import TOKENIZER_DIR, Blend
+from odio.models.card import model_card
+from odio.models.protocols import Member, TextModel
+from odio.models.stack import Stack, StackMeta
+from odio.text.preprocess import PreprocessOptions
+from odio.versions import check_versions, library_versions
+
+CONFIG_FILE = "config.json"
+RUNTIMES = ("torch", "onnx")
+"""Runtimes of transformer members; TF-IDF members always run with scikit-learn."""
+OWN_KEYS = frozenset(
+    "odio_version versions backend runtime base_model labels thresholds preprocess members "
+    "bases meta".split()
+)
+"""The ``config.json`` keys of the model itself; any other key is run information."""
+
+
+def find_model_dir(directory: str | Path) -> Path:
+    """The model directory at ``directory`` or in its ``model/``, with a clear error.
+
+    >>> find_model_dir("no/such/run")
+    Traceback (most recent call last):
+    ...
+    odio.errors.OdioError: model directory not found: no/such/run
+    """
+    directory = Path(directory)
+    if not (directory / CONFIG_FILE).exists() and (directory / "model" / CONFIG_FILE).exists():
+        directory = directory / "model"
+    if not directory.exists():
+        raise OdioError(f"model directory not found: {directory}")
+    if not (directory / CONFIG_FILE).exists():
+        raise OdioError(
+            f"{directory} is not an odio model: it has no {CONFIG_FILE} "
+            "(give the run's model/ directory)"
+        )
+    return directory
+
+
+def read_config(directory: Path) -> dict[str, Any]:
+    """The ``config.json`` of a model directory, checked for what loading needs."""
+    path = directory / CONFIG_FILE
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise OdioError(f"{path}: cannot be read ({exc})") from None
+    needed = ["backend", "labels", "thresholds"]
+    needed += ["bases", "meta"] if config.get("backend") == "stack" else ["members"]
+    missing = [key for key in needed if not isinstance(config, dict) or key not in config]
+    if missing:
+        raise OdioError(f"{path}: not an odio model config ({missing[0]!r} is missing)")
+    return config
+
+
+def model_config(
+    description: dict[str, Any],
+    labels: Sequence[str],
+    thresholds: np.ndarray,
+    info: dict[str, Any],
+) -> dict[str, Any]:
+    """What ``config.json`` holds: versions, the model's ``description`` (see
+    :meth:`~odio.models.protocols.TextModel.describe`), labels, thresholds, then ``info``
+    (run facts such as metrics and data settings)."""
+    return {
+        "odio_version": __version__,
+        "versions": library_versions(),
+        **description,
+        "labels": list(labels),
+        "thresholds": {lab: float(t) for lab, t in zip(labels, thresholds, strict=True)},
+        **{k: v for k, v in info.items() if k not in OWN_KEYS},
+    }
+
+
+def write_model(
+    directory: Path, config: dict[str, Any], write_parts: Callable[[Path], Any]
+) -> None:
+    """Write a model directory: its parts (members, tokenizer or bases), then ``config.json``
+    and the model card."""
+    directory.mkdir(parents=True, exist_ok=True)
+    write_parts(directory)
+    (directory / CONFIG_FILE).write_text(
+        json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    (directory / "README.md").write_text(model_card(config), encoding="utf-8")
+
+
+def save_model(
+    directory: Path,
+    model: TextModel,
+    labels: Sequence[str],
+    thresholds: np.ndarray,
+    info: dict[str, Any],
+) -> None:
+    """Write ``model`` (a :class:`Blend` or a :class:`Stack`) as a model directory."""
+    config = model_config(model.describe(), labels, thresholds, info)
+    if isinstance(model, Stack):
+
+        def write_parts(directory: Path) -> None:
+            for entry, base, base_thresholds in zip(
+                config["bases"], model.bases, model.base_thresholds, strict=True
+            ):
+                save_model(directory / entry["dir"], base, labels, np.asarray(base_thresholds), {})
+
+        write_model(directory, config, write_parts)
+    elif isinstance(model, Blend):
+        write_model(directory, config, model.save)
+    else:
+        raise TypeError(f"cannot save a {type(model).__name__}")
+
+
+def load_model(
+    directory: str | Path, *, runtime: str | None = None, threads: int | None = None
+) -> tuple[TextModel, dict[str, Any]]:
+    """Read a model directory (or the run directory holding it): the model and its config.
+
+    Args:
+        directory: a model directory, or a run directory holding ``model/``.
+        runtime: for encoder models, ``torch`` or ``onnx``; ``None`` picks ONNX Runtime when
+            the members are ONNX files (written by ``odio export``).
+        threads: CPU threads for inference (PyTorch: process-wide; ONNX Runtime: per
+            session); ``None`` keeps the default.
+
+    Warns (through logging) when a library that shapes the model's inputs has another
+    version than the one the model was saved with.
+    """
+    directory = find_model_dir(directory)
+    config = read_config(directory)
+    check_versions(config.get("versions"), str(directory))
+    if runtime is not None and runtime not in RUNTIMES:
+        raise OdioError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+    if config["backend"] == "stack":
+        return _load_stack(directory, config, runtime, threads), config
+    members = [child(directory, name) for name in config["members"]]
+    runtime, load_member = _member_loader(config, directory, members, runtime, threads)
+    blend = Blend(
+        [load_member(folder) for folder in members],
+        PreprocessOptions.from_dict(config["preprocess"]),
+        backend=config["backend"],
+        runtime=runtime,
+        base_model=config.get("base_model"),
+    )
+    if blend.n_labels != len(config["labels"]):
+        raise OdioError(
+            f"{directory}: its members have {blend.n_labels} labels, "
+            f"its config {len(config['labels'])}"
+        )
+    return blend, config
+
+
+def child(directory: Path, name: Any) -> Path:
+    """The folder ``name`` of a model directory, refused when it would lead elsewhere.
+
+    >>> child(Path("model"), "fold_0").as_posix()
+    'model/fold_0'
+    >>> child(Path("model"), "../x")
+    Traceback (most recent call last):
+    ...
+    odio.errors.OdioError: model/config.json names '../x': a part must be a folder name inside the model directory
+    """  # noqa: E501 - a doctest output line cannot be wrapped
+    if (
+        not isinstance(name, str)
+        or name in ("", ".", "..")
+        or Path(name).name != name
+        or "\\" in name
+    ):
+        raise OdioError(
+            f"{directory / CONFIG_FILE} names {name!r}: a part must be a folder name inside "
+            "the model directory"
+        )
+    return directory / name
+
+
+def _load_stack(
+    directory: Path, config: dict[str, Any], runtime: str | None, threads: int | None
+) -> Stack:
+    bases, thresholds = [], []
+    for entry in config["bases"]:
+        folder = child(directory, entry.get("dir"))
+        base_config = read_config(find_model_dir(folder))
+        if base_config["backend"] == "stack":
+            raise OdioError(f"{folder}: a stack base cannot itself be a stack")
+        base_runtime = runtime if base_config["backend"] == "transformer" else None
+        base, _ = load_model(folder, runtime=base_runtime, threads=threads)
+        if base_config["labels"] != config["labels"]:
+            raise OdioError(
+                f"{folder} has labels {base_config['labels']}, the stack {config['labels']}"
+            )
+        bases.append(base)
+        thresholds.append([base_config["thresholds"][lab] for lab in config["labels"]])
+    return Stack(
+        bases,  # type: ignore[arg-type] - a base is never a stack (checked above)
+        StackMeta.from_dict(config["meta"]),
+        specs=[entry["model"] for entry in config["bases"]],
+        base_thresholds=thresholds,
+    )
+
+
+def _member_loader(
+    config: dict[str, Any],
+    directory: Path,
+    members: list[Path],
+    runtime: str | None,
+    threads: int | None,
+) -> tuple[str | None, Callable[[Path], Member]]:
+    """The runtime to use and the function that loads one member folder with it."""
+    backend = config["backend"]
+    if backend == "tfidf":
+        if runtime is not None:
+            raise OdioError(
+                f"{directory} is a tfidf model, which runs with scikit-learn; "
+                "a runtime applies to transformer models only"
+            )
+        from odio.models.tfidf import TfidfModel
+
+        return None, TfidfModel.load
+    if backend != "transformer":
+        raise OdioError(
+            f"{directory} was saved by backend {backend!r}, which this odio does not know"
+        )
+    has_onnx = any(members[0].glob("*.onnx"))
+    has_torch = any(members[0].glob("model*.safetensors"))
+    runtime = runtime or ("onnx" if has_onnx else "torch")
+    if runtime == "onnx" and not has_onnx:
+        raise OdioError(f"{directory} has no ONNX files; create them with: odio export {directory}")
+    if runtime == "torch" and not has_torch:
+        raise OdioError(
+            f"{directory} is an ONNX export without PyTorch weights: use the onnx runtime, "
+            "or the model directory it was exported from"
+        )
+    tokenizer = model_tokenizer(directory, members[0])
+    if runtime == "onnx":
+        from odio.models.onnx import OnnxMember
+
+        return runtime, lambda folder: OnnxMember.load(folder, tokenizer, threads=threads)
+    from odio.models.encoder import EncoderMember
+
+    return runtime, lambda folder: EncoderMember.load(folder, tokenizer, threads=threads)
+
+
+def model_tokenizer(directory: Path, first_member: Path) -> Any:
+    """The tokenizer an encoder model's members share: ``tokenizer/`` (models saved before
+    odio 0.2 kept one in every member folder: the first member's is used)."""
+    from odio.text.tokens import load_tokenizer
+
+    shared = directory / TOKENIZER_DIR
+    folder = shared if shared.is_dir() else first_member
+    try:
+        return load_tokenizer(folder)
+    except (OSError, ValueError) as exc:
+        raise OdioError(f"{folder}: cannot load the model's tokenizer ({exc})") from None

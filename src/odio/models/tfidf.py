@@ -1,0 +1,132 @@
+"""TF-IDF (character and word n-grams) with one logistic regression per label: the member.
+
+A strong, fast baseline that shares the harness with the encoders. Fitted by
+:class:`odio.training.tfidf.TfidfTrainer`; saved without pickle: vocabularies and settings
+in JSON, arrays in safetensors.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from safetensors.numpy import load_file, save_file
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from odio.config import TfidfConfig
+
+TOKEN_PATTERN = r"(?u)\b\w+\b"  # keep one-letter words: "q", "k", "wn" matter in tweets
+
+
+def build_vectorizers(config: TfidfConfig) -> dict[str, TfidfVectorizer]:
+    """The unfitted ``char`` (``char_wb``) and ``word`` vectorizers of ``config``, in the
+    order their features are stacked.
+
+    >>> list(build_vectorizers(TfidfConfig()))
+    ['char', 'word']
+    """
+    common = {"sublinear_tf": True, "lowercase": True, "dtype": np.float64}
+    return {
+        "char": TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=tuple(config.char_ngrams),
+            min_df=config.min_df,
+            **common,  # type: ignore[arg-type]
+        ),
+        "word": TfidfVectorizer(
+            analyzer="word",
+            ngram_range=tuple(config.word_ngrams),
+            token_pattern=TOKEN_PATTERN,
+            min_df=config.min_df,
+            **common,  # type: ignore[arg-type]
+        ),
+    }
+
+
+class TfidfModel:
+    """Fitted vectorizers and one linear model per label: ``sigmoid(coef @ x + intercept)``.
+
+    Args:
+        config: the settings it was fitted with.
+        vectorizers: fitted ``char`` and ``word`` vectorizers (see :func:`build_vectorizers`).
+        coef: ``(n_labels, n_features)`` weights, one column per feature of :meth:`features`.
+        intercept: ``(n_labels,)`` intercepts.
+        seed: the seed it was fitted with.
+
+    Example:
+        >>> from odio.training.tfidf import TfidfTrainer
+        >>> texts = ["odio a todos", "que lindo dia", "los odio", "buen dia"] * 3
+        >>> model = TfidfTrainer(TfidfConfig(min_df=1)).fit(texts, np.array([[1], [0]] * 6)).member
+        >>> model.predict_proba(["odio"]).shape
+        (1, 1)
+    """
+
+    def __init__(
+        self,
+        config: TfidfConfig,
+        vectorizers: dict[str, TfidfVectorizer],
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        seed: int = 42,
+    ) -> None:
+        self.config = config
+        self.vectorizers = vectorizers
+        self.coef = coef
+        self.intercept = intercept
+        self.seed = seed
+        self.n_labels = len(intercept)
+
+    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """The ``(n, n_features)`` TF-IDF matrix: the vectorizers' blocks side by side."""
+        return sp.hstack([v.transform(texts) for v in self.vectorizers.values()]).tocsr()
+
+    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+        """Logits ``(n, n_labels)``."""
+        return np.asarray(self.features(texts) @ self.coef.T) + self.intercept
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probabilities ``(n, n_labels)`` of normalised texts, in input order."""
+        if not len(texts):
+            return np.zeros((0, self.n_labels))
+        return 1.0 / (1.0 + np.exp(-self.decision_function(texts)))
+
+    def save(self, directory: str | Path) -> None:
+        """Write ``config.json`` (settings), ``vocabulary.json`` and ``weights.safetensors``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        vocab = {}
+        tensors = {"coef": self.coef, "intercept": self.intercept}
+        for key, vectorizer in self.vectorizers.items():
+            vocab[key] = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+            tensors[f"{key}_idf"] = vectorizer.idf_
+        meta = {
+            "backend": "tfidf",
+            "seed": self.seed,
+            "config": self.config.model_dump(mode="json"),
+        }
+        (directory / "config.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        (directory / "vocabulary.json").write_text(
+            json.dumps(vocab, ensure_ascii=False), encoding="utf-8"
+        )
+        save_file(
+            {k: np.ascontiguousarray(v) for k, v in tensors.items()},
+            str(directory / "weights.safetensors"),
+        )
+
+    @classmethod
+    def load(cls, directory: str | Path) -> TfidfModel:
+        """Read a member written by :meth:`save`."""
+        directory = Path(directory)
+        meta = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+        config = TfidfConfig.model_validate(meta["config"])
+        vocab = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
+        tensors = load_file(str(directory / "weights.safetensors"))
+        vectorizers = build_vectorizers(config)
+        for key, vectorizer in vectorizers.items():
+            vectorizer.vocabulary = {term: i for i, term in enumerate(vocab[key])}
+            vectorizer._validate_vocabulary()
+            vectorizer.idf_ = tensors[f"{key}_idf"]
+        return cls(config, vectorizers, tensors["coef"], tensors["intercept"], seed=meta["seed"])

@@ -1,0 +1,217 @@
+"""Several runs side by side: one row per run directory, its settings and headline scores.
+
+:func:`compare_runs` reads the ``metrics.json`` and ``config.yaml`` of each run into a
+:class:`pandas.DataFrame` (one row per run, the columns of :data:`COLUMNS`);
+:func:`sort_runs` orders it by a column; :func:`format_comparison` renders it as a Markdown
+pipe table or as CSV. A value a run does not have (no test set, no learning rate for TF-IDF)
+is missing: empty in CSV, ``-`` in Markdown.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from odio.errors import OdioError
+from odio.metrics import best_epoch
+from odio.reports.document import markdown_table
+from odio.training.rundir import RunData, dig, read_run
+
+COLUMNS: dict[str, str] = {
+    "run": "the run directory's name",
+    "backend": "tfidf, transformer, ...",
+    "model": "the model (a local path shortened to its last part)",
+    "epochs": "transformer max_epochs",
+    "best_epoch": "mean over folds of the epoch with the lowest validation loss (the one kept)",
+    "lr": "transformer peak learning rate",
+    "max_length": "transformer token limit per tweet",
+    "min_votes": "annotator votes needed for a positive",
+    "labels": "number of labels",
+    "main_label": "the first label (the one test_f1_main_tuned scores)",
+    "cv_f1_custom": "mean over folds of each fold model's f1_custom on its held-out fold",
+    "cv_f1_custom_std": "standard deviation of the same",
+    "oof_f1_custom_tuned": "out-of-fold f1_custom at the tuned thresholds (optimistic)",
+    "test_f1_custom_at_0.5": "test f1_custom at threshold 0.5",
+    "test_f1_custom_tuned": "test f1_custom at the tuned thresholds",
+    "test_f1_main_tuned": "test F1 of the main label at its tuned threshold",
+    "train_seconds": "cross-validation wall time in seconds",
+}
+"""The columns of :func:`compare_runs`, each with what it holds."""
+
+_INTEGERS = ("epochs", "min_votes", "labels", "max_length")
+_SCORES = (
+    "cv_f1_custom",
+    "cv_f1_custom_std",
+    "oof_f1_custom_tuned",
+    "test_f1_custom_at_0.5",
+    "test_f1_custom_tuned",
+    "test_f1_main_tuned",
+)
+FORMATS = ("markdown", "csv")
+
+
+def compare_runs(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
+    """One row per run directory (in the order given), the columns of :data:`COLUMNS`.
+
+    Raises:
+        OdioError: no directory is given, or one is not a run directory.
+
+    Example:
+        >>> table = compare_runs(["runs/tfidf", "runs/e5small"])  # doctest: +SKIP
+        >>> table[["run", "test_f1_custom_tuned"]]  # doctest: +SKIP
+                run  test_f1_custom_tuned
+        0     tfidf                0.7573
+        1  e5small                 0.7865
+    """
+    if not run_dirs:
+        raise OdioError("no run directories to compare")
+    frame = pd.DataFrame([_row(read_run(d, predictions=False)) for d in run_dirs])
+    frame = frame.reindex(columns=list(COLUMNS))
+    for column in _INTEGERS:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+    for column in (*_SCORES, "best_epoch", "lr", "train_seconds"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame
+
+
+def default_sort_key(frame: pd.DataFrame) -> str:
+    """``test_f1_custom_tuned`` when every run has a test score, else ``oof_f1_custom_tuned``.
+
+    Example:
+        >>> default_sort_key(pd.DataFrame({"test_f1_custom_tuned": [0.7, None]}))
+        'oof_f1_custom_tuned'
+    """
+    test = frame.get("test_f1_custom_tuned")
+    if test is not None and len(test) and test.notna().all():
+        return "test_f1_custom_tuned"
+    return "oof_f1_custom_tuned"
+
+
+def sort_runs(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """The rows ordered by column ``by`` (default :func:`default_sort_key`).
+
+    Numbers sort best first (descending), text alphabetically; missing values go last.
+
+    Raises:
+        OdioError: ``by`` is not a column; the message lists the valid ones.
+
+    Example:
+        >>> frame = pd.DataFrame({"run": ["a", "b"], "oof_f1_custom_tuned": [0.6, 0.8]})
+        >>> sort_runs(frame)["run"].tolist()
+        ['b', 'a']
+        >>> sort_runs(frame, "f1")
+        Traceback (most recent call last):
+        ...
+        odio.errors.OdioError: unknown sort key 'f1'; choose one of: run, oof_f1_custom_tuned
+    """
+    key = by or default_sort_key(frame)
+    if key not in frame.columns:
+        raise OdioError(f"unknown sort key {key!r}; choose one of: {', '.join(frame.columns)}")
+    numeric = pd.api.types.is_numeric_dtype(frame[key])
+    ordered = frame.sort_values(key, ascending=not numeric, na_position="last", kind="stable")
+    return ordered.reset_index(drop=True)
+
+
+def format_comparison(frame: pd.DataFrame, fmt: str = "markdown") -> str:
+    """The table as a Markdown pipe table (``cv_f1_custom`` shown as mean ± std) or as CSV.
+
+    Example:
+        >>> frame = pd.DataFrame({"run": ["a"], "cv_f1_custom": [0.81234],
+        ...                       "cv_f1_custom_std": [0.01], "lr": [float("nan")]})
+        >>> print(format_comparison(frame), end="")
+        | run | cv_f1_custom | lr |
+        |---|---:|---:|
+        | a | 0.8123 ± 0.0100 | - |
+    """
+    if fmt == "csv":
+        return frame.to_csv(index=False)
+    if fmt != "markdown":
+        raise OdioError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    columns = [c for c in frame.columns if c != "cv_f1_custom_std"]
+    rows = [[_cell(column, row) for column in columns] for _, row in frame.iterrows()]
+    return markdown_table(columns, rows) + "\n"
+
+
+def _cell(column: str, row: pd.Series) -> str:
+    value = row[column]
+    if _missing(value):
+        return "-"
+    if column == "cv_f1_custom" and not _missing(row.get("cv_f1_custom_std")):
+        return f"{value:.4f} ± {row['cv_f1_custom_std']:.4f}"
+    if column in _SCORES:
+        return f"{value:.4f}"
+    if column == "lr":
+        return f"{value:g}"
+    if column == "best_epoch":
+        return f"{value:.1f}"
+    if column == "train_seconds":
+        return f"{value:.1f}"
+    return str(value)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _row(run: RunData) -> dict[str, Any]:
+    m, config = run.metrics, run.config
+    backend = m.get("backend")
+    first = run.labels[0]
+    row: dict[str, Any] = {
+        "run": run.name,
+        "backend": backend,
+        "model": short_model(m.get("model", config.get("model", ""))),
+        "min_votes": m.get("min_votes", (config.get("data") or {}).get("min_votes")),
+        "labels": len(run.labels),
+        "main_label": first,
+        "train_seconds": m.get("train_seconds", m.get("seconds")),
+    }
+    if backend == "transformer":
+        settings = config.get("transformer") or {}
+        row.update({k: settings.get(k) for k in ("lr", "max_length")})
+        row["epochs"] = settings.get("max_epochs")
+    best = best_epochs(m.get("folds") or [])
+    row["best_epoch"] = float(np.mean(best)) if best else None
+    cv = (m.get("cv") or {}).get("f1_custom") or {}
+    row["cv_f1_custom"], row["cv_f1_custom_std"] = cv.get("mean"), cv.get("std")
+    row["oof_f1_custom_tuned"] = dig(m, "oof", "tuned", "f1_custom")
+    row["test_f1_custom_at_0.5"] = dig(m, "test", "at_0.5", "f1_custom")
+    row["test_f1_custom_tuned"] = dig(m, "test", "tuned", "f1_custom")
+    row["test_f1_main_tuned"] = dig(m, "test", "tuned", "per_label", first, "f1")
+    return row
+
+
+def best_epochs(folds: Sequence[dict[str, Any]]) -> list[int]:
+    """Per fold with a history, the epoch with the lowest validation loss (the one kept).
+
+    Example:
+        >>> h = [{"epoch": 1, "val_loss": 0.3}, {"epoch": 2, "val_loss": 0.2},
+        ...      {"epoch": 3, "val_loss": 0.25}]
+        >>> best_epochs([{"history": h}, {"history": []}])
+        [2]
+    """
+    kept = (best_epoch(fold.get("history") or []) for fold in folds)
+    return [int(best["epoch"]) for best in kept if best is not None]
+
+
+def short_model(model: Any) -> str:
+    """The model name with local paths cut to their last part (also inside a stack spec).
+
+    Example:
+        >>> short_model("/root/.cache/hf/multilingual-e5-small"), short_model("tfidf")
+        ('multilingual-e5-small', 'tfidf')
+        >>> short_model("stack:tfidf+/models/e5")
+        'stack:tfidf+e5'
+    """
+    text = str(model)
+    prefix, _, spec = text.partition(":") if text.startswith("stack:") else ("", "", text)
+    parts = [
+        Path(p).name if p.startswith(("/", "./", "../", "~")) and Path(p).name else p
+        for p in spec.split("+")
+    ]
+    return (prefix + ":" if prefix else "") + "+".join(parts)

@@ -1,0 +1,79 @@
+"""Tokenisation for inference, shared by the PyTorch and ONNX Runtime members.
+
+Fold members of one run share the base model's tokenizer (a model directory holds it once),
+so a :class:`~odio.models.blend.Blend` tokenises a batch once and hands the same token ids
+to every member. Batches are sorted by length and padded to their longest item, so a
+20-token tweet is not padded to 128.
+
+This module needs ``transformers`` only to load a tokenizer and never imports torch, so the
+ONNX runtime can serve a model without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def load_tokenizer(source: str | Path) -> Any:
+    """The Hugging Face tokenizer of a hub id or a local directory (``save_pretrained``
+    files). Code shipped with a model is never run (``trust_remote_code=False``).
+
+    >>> load_tokenizer("runs/example/model/tokenizer")  # doctest: +SKIP
+    """
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(source), trust_remote_code=False)
+
+
+def pad_id(tokenizer: Any) -> int:
+    """The id that pads a batch (0 for a tokenizer without a padding token).
+
+    >>> class T: pad_token_id = None
+    >>> pad_id(T())
+    0
+    """
+    value = getattr(tokenizer, "pad_token_id", None)
+    return 0 if value is None else int(value)
+
+
+def encode(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[int]]:
+    """Token ids of every text, truncated to ``max_length``, unpadded.
+
+    >>> encode(tokenizer, ["hola weon"], 128)  # doctest: +SKIP
+    [[0, 412, 98, 2]]
+    """
+    if not len(texts):
+        return []
+    out = tokenizer(list(texts), truncation=True, max_length=max_length, padding=False)
+    return out["input_ids"]
+
+
+def length_batches(ids: Sequence[Sequence[int]], size: int) -> Iterator[np.ndarray]:
+    """Row indices of ``ids`` in batches of ``size``, longest first (least padding).
+
+    >>> [b.tolist() for b in length_batches([[1], [1, 2, 3], [1, 2]], 2)]
+    [[1, 2], [0]]
+    """
+    order = np.argsort([-len(i) for i in ids], kind="stable")
+    for start in range(0, len(order), size):
+        yield order[start : start + size]
+
+
+def pad(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(input_ids, attention_mask)`` int64 arrays, padded to the longest row.
+
+    >>> ids, mask = pad([[0, 7, 2], [0, 2]], pad_id=1)
+    >>> ids.tolist(), mask.tolist()
+    ([[0, 7, 2], [0, 2, 1]], [[1, 1, 1], [1, 1, 0]])
+    """
+    longest = max(len(r) for r in rows)
+    input_ids = np.full((len(rows), longest), pad_id, dtype=np.int64)
+    mask = np.zeros((len(rows), longest), dtype=np.int64)
+    for i, row in enumerate(rows):
+        input_ids[i, : len(row)] = row
+        mask[i, : len(row)] = 1
+    return input_ids, mask

@@ -1,0 +1,6 @@
+"""Training: a trainer per backend (:mod:`.trainers`, :mod:`.tfidf`, Lightning fine-tuning in
+:mod:`.finetune`), the k-fold harness (:mod:`.cv`), nested cross-validation for stacks
+(:mod:`.stacking`), and the run directory (:mod:`.run`, :mod:`.rundir`).
+
+Lightning is imported only by :mod:`.finetune`, and only when an encoder is trained.
+"""

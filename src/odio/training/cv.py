@@ -1,0 +1,191 @@
+"""The k-fold harness: one member per fold, out-of-fold predictions, blended test predictions.
+
+Texts are encoded once (:meth:`~odio.training.trainers.Trainer.encode`); for each fold the
+trainer fits a member on the other folds (the held-out fold is passed as ``validation``
+for trainers that stop early on it), which then predicts the held-out rows (each training
+row gets exactly one out-of-fold probability) and the test rows. The test probabilities of
+the fold members are averaged ("blending"). :func:`fit_folds` runs it for one backend of a
+run and returns the members as a :class:`~odio.models.blend.Blend`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from odio.config import RunConfig
+from odio.data.labelled import LabelledData
+from odio.metrics import score, tune_thresholds
+from odio.models.blend import Blend
+from odio.text.preprocess import preprocess_many
+from odio.training.trainers import Trainer, backend_name, create_trainer, default_preprocess
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FoldResult:
+    """What one fold produced: sizes, held-out scores at threshold 0.5, time, history."""
+
+    fold: int
+    train_rows: int
+    val_rows: int
+    scores: dict[str, Any]
+    seconds: float
+    history: list[dict[str, float]] = field(default_factory=list)
+    """Per-epoch losses, for trainers that train in epochs."""
+
+
+@dataclass
+class CVResult:
+    """Out-of-fold and blended test probabilities, per-fold results and the fold members."""
+
+    labels: list[str]
+    fold_ids: np.ndarray
+    oof: np.ndarray
+    folds: list[FoldResult]
+    members: list[Any]
+    test: np.ndarray | None = None
+
+    def fold_summary(self) -> dict[str, dict[str, float]]:
+        """Mean and standard deviation over folds of f1_custom, macro-F1 and F1(first label)."""
+        first = self.labels[0]
+        columns = {
+            "f1_custom": [f.scores["f1_custom"] for f in self.folds],
+            "macro_f1": [f.scores["macro_f1"] for f in self.folds],
+            f"f1_{first}": [f.scores["per_label"][first]["f1"] for f in self.folds],
+        }
+        return {k: {"mean": float(np.mean(v)), "std": float(np.std(v))} for k, v in columns.items()}
+
+
+def cross_validate(
+    trainer: Trainer,
+    texts: Sequence[str],
+    Y: np.ndarray,
+    labels: Sequence[str],
+    fold_ids: np.ndarray,
+    *,
+    test_texts: Sequence[str] | None = None,
+    progress: bool = True,
+) -> CVResult:
+    """Fit one member per fold and collect out-of-fold and blended test probabilities.
+
+    Args:
+        trainer: fits the members (see :mod:`odio.training.trainers`).
+        texts: normalised training texts.
+        Y: ``(n, n_labels)`` 0/1 labels.
+        labels: label names.
+        fold_ids: fold of every row (from :func:`odio.data.folds.make_folds`).
+        test_texts: normalised test texts, predicted by every fold member and averaged.
+        progress: show progress bars (folds, and epochs for trainers that have them).
+
+    Example:
+        >>> from odio.config import TfidfConfig
+        >>> from odio.training.tfidf import TfidfTrainer
+        >>> texts = ["odio a todos", "que lindo dia", "los odio", "buen dia"] * 5
+        >>> Y = np.array([[1], [0], [1], [0]] * 5)
+        >>> res = cross_validate(TfidfTrainer(TfidfConfig(min_df=1)), texts, Y, ["Odio"],
+        ...                      np.arange(20) % 2, progress=False)
+        >>> res.oof.shape, len(res.members)
+        ((20, 1), 2)
+    """
+    Y = np.atleast_2d(np.asarray(Y))
+    fold_ids = np.asarray(fold_ids)
+    n_folds = int(fold_ids.max()) + 1
+    inputs = trainer.encode(texts)
+    test_inputs = None if test_texts is None else trainer.encode(test_texts)
+    oof = np.full(Y.shape, np.nan)
+    test_sum = None if test_inputs is None else np.zeros((len(test_inputs), Y.shape[1]))
+    folds: list[FoldResult] = []
+    members: list[Any] = []
+    bar = tqdm(range(n_folds), desc="folds", unit="fold", disable=not progress)
+    for fold in bar:
+        name = f"fold {fold + 1}/{n_folds}"
+        bar.set_description(name)
+        val = fold_ids == fold
+        train_idx, val_idx = np.flatnonzero(~val), np.flatnonzero(val)
+        val_inputs = [inputs[i] for i in val_idx]
+        start = time.perf_counter()
+        fitted = trainer.fit(
+            [inputs[i] for i in train_idx],
+            Y[train_idx],
+            validation=(val_inputs, Y[val_idx]),
+            progress=name if progress else None,
+        )
+        oof[val_idx] = trainer.predict(fitted.member, val_inputs)
+        if test_sum is not None and test_inputs is not None:
+            test_sum += trainer.predict(fitted.member, test_inputs)
+        seconds = time.perf_counter() - start
+        result = FoldResult(
+            fold=fold,
+            train_rows=len(train_idx),
+            val_rows=len(val_idx),
+            scores=score(Y[val_idx], oof[val_idx], labels),
+            seconds=seconds,
+            history=list(fitted.history),
+        )
+        log.debug("fold %d: f1_custom %.4f (%.1fs)", fold, result.scores["f1_custom"], seconds)
+        bar.set_postfix(f1_custom=f"{result.scores['f1_custom']:.3f}")
+        folds.append(result)
+        members.append(fitted.member)
+    if np.isnan(oof).any():
+        raise AssertionError("some training rows got no out-of-fold prediction")
+    return CVResult(
+        labels=list(labels),
+        fold_ids=fold_ids,
+        oof=oof,
+        folds=folds,
+        members=members,
+        test=None if test_sum is None else test_sum / n_folds,
+    )
+
+
+class FoldsFit(NamedTuple):
+    """One backend cross-validated: the harness's result, its members as a blend, and the
+    thresholds tuned on its out-of-fold probabilities."""
+
+    result: CVResult
+    blend: Blend
+    thresholds: np.ndarray
+
+
+def fit_folds(
+    config: RunConfig,
+    train: LabelledData,
+    test: LabelledData | None,
+    fold_ids: np.ndarray,
+    *,
+    progress: bool = True,
+) -> FoldsFit:
+    """Cross-validate one backend (``config.model``) in ``fold_ids``, with its normalisation
+    (``config.preprocess``, or the backend's default).
+
+    Example:
+        >>> fit = fit_folds(RunConfig(), train, None, fold_ids)  # doctest: +SKIP
+        >>> len(fit.blend.members) == len(fit.result.folds)  # doctest: +SKIP
+        True
+    """
+    backend = backend_name(config.model)
+    preprocess = config.preprocess or default_preprocess(backend)
+    result = cross_validate(
+        create_trainer(config),
+        preprocess_many(train.texts, preprocess),
+        train.Y,
+        train.labels,
+        fold_ids,
+        test_texts=None if test is None else preprocess_many(test.texts, preprocess),
+        progress=progress,
+    )
+    blend = Blend(
+        result.members,
+        preprocess,
+        backend=backend,
+        base_model=None if backend == "tfidf" else config.model,
+    )
+    return FoldsFit(result, blend, tune_thresholds(train.Y, result.oof))

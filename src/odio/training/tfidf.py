@@ -1,0 +1,78 @@
+"""Fitting the TF-IDF member: vectorizers, then one logistic regression per label."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from odio.config import TfidfConfig
+from odio.models.tfidf import TfidfModel, build_vectorizers
+from odio.training.trainers import Fitted
+
+log = logging.getLogger(__name__)
+
+
+class TfidfTrainer:
+    """Fits :class:`~odio.models.tfidf.TfidfModel` members; its inputs are the texts.
+
+    Example:
+        >>> texts = ["odio a todos", "que lindo dia", "los odio", "buen dia"] * 3
+        >>> fitted = TfidfTrainer(TfidfConfig(min_df=1)).fit(texts, np.array([[1], [0]] * 6))
+        >>> fitted.member.n_labels, fitted.history
+        (1, [])
+    """
+
+    backend = "tfidf"
+
+    def __init__(self, config: TfidfConfig | None = None, seed: int = 42) -> None:
+        self.config = config or TfidfConfig()
+        self.seed = seed
+
+    def encode(self, texts: Sequence[str]) -> list[str]:
+        """TF-IDF reads normalised texts as they are."""
+        return list(texts)
+
+    def fit(
+        self,
+        inputs: Sequence[str],
+        Y: np.ndarray,
+        validation: tuple[Sequence[str], np.ndarray] | None = None,
+        *,
+        progress: str | None = None,
+    ) -> Fitted:
+        """Fit on texts and a ``(n, n_labels)`` 0/1 matrix (``validation`` and ``progress``
+        are part of the common interface; TF-IDF fits in one pass and uses neither)."""
+        Y = np.atleast_2d(np.asarray(Y))
+        vectorizers = build_vectorizers(self.config)
+        for vectorizer in vectorizers.values():
+            vectorizer.fit(inputs)
+        model = TfidfModel(
+            self.config, vectorizers, np.zeros((Y.shape[1], 0)), np.zeros(Y.shape[1]), self.seed
+        )
+        X = model.features(inputs)
+        model.coef = np.zeros((Y.shape[1], X.shape[1]))
+        for j in range(Y.shape[1]):
+            y = Y[:, j]
+            if y.min() == y.max():
+                # One class only in this training split: predict its rate, do not crash.
+                rate = np.clip(y.mean(), 1e-6, 1 - 1e-6)
+                model.intercept[j] = np.log(rate / (1 - rate))
+                log.warning("label %d has a single class in this training split", j)
+                continue
+            clf = LogisticRegression(
+                C=self.config.C,
+                class_weight=self.config.class_weight,
+                solver="liblinear",
+                max_iter=self.config.max_iter,
+                random_state=self.seed,
+            ).fit(X, y)
+            model.coef[j] = clf.coef_[0]
+            model.intercept[j] = clf.intercept_[0]
+        return Fitted(model, [])
+
+    def predict(self, member: TfidfModel, inputs: Sequence[str]) -> np.ndarray:
+        """Probabilities of encoded (here: normalised) texts."""
+        return member.predict_proba(inputs)

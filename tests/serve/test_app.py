@@ -1,0 +1,234 @@
+"""The HTTP service, through FastAPI's TestClient (no socket, no server process)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from odio.cli import main
+from odio.errors import OdioError
+from odio.inference.detector import Detector
+from odio.serve.app import create_app
+from odio.serve.settings import ServeSettings
+
+TWEETS = ["ándate a tu país culiao", "qué rico el completo", "las minas no saben nada"]
+
+
+@pytest.fixture(scope="module")
+def detector(tfidf_run) -> Detector:
+    return Detector.load(tfidf_run)
+
+
+@pytest.fixture(scope="module")
+def client(detector) -> TestClient:
+    return TestClient(create_app(detector))
+
+
+def test_health_and_model_endpoints(client, detector):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    info = client.get("/v1/model").json()
+    assert info["labels"] == detector.labels
+    assert info["backend"] == "tfidf" and info["runtime"] == "scikit-learn"
+    assert info["limits"] == {"max_texts": 256, "max_chars": 5000}
+    assert set(info["thresholds"]) == set(detector.labels)
+    assert info["auth"] is False and "test" in info["f1_custom_tuned"]
+
+
+def test_predict_answers_in_request_order(client, detector):
+    response = client.post("/v1/predict", json={"texts": TWEETS})
+    assert response.status_code == 200
+    predictions = response.json()["predictions"]
+    expected = detector.predict(TWEETS)
+    assert len(predictions) == 3
+    for got, want in zip(predictions, expected, strict=True):
+        assert got["decisions"] == want["decisions"]
+        assert got["probabilities"] == pytest.approx(want["probabilities"])
+    thresholds = dict(zip(detector.labels, detector.thresholds.tolist(), strict=True))
+    assert response.json()["thresholds"] == pytest.approx(thresholds)
+
+
+def test_limits_are_inclusive(client):
+    assert client.post("/v1/predict", json={"texts": ["hola"] * 256}).status_code == 200
+    assert client.post("/v1/predict", json={"texts": ["a" * 5000]}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"texts": ["hola"] * 257}, "at most 256 texts per request, got 257"),
+        ({"texts": ["hola", "a" * 5001]}, "text 1 has 5001 characters; at most 5000"),
+        ({"texts": "hola"}, "Input should be a valid list"),
+        ({"texts": ["hola", 3]}, "Input should be a valid string"),
+        ({"texts": [None]}, "Input should be a valid string"),
+        ({"text": ["hola"]}, "Field required"),
+        ({}, "Field required"),
+        ({"texts": []}, "List should have at least 1 item"),
+        ({"texts": ["hola"], "lang": "es"}, "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_requests_are_422_with_a_clear_message(client, body, message):
+    response = client.post("/v1/predict", json=body)
+    assert response.status_code == 422
+    assert any(message in d["msg"] for d in response.json()["detail"])
+
+
+def test_a_body_that_is_not_json_is_422(client):
+    response = client.post(
+        "/v1/predict", content=b"texts=hola", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+
+
+def test_token_is_enforced_when_set(detector):
+    client = TestClient(create_app(detector, ServeSettings(token="s3cret-token")))
+    body = {"texts": ["hola"]}
+    assert client.post("/v1/predict", json=body).status_code == 401
+    wrong = client.post("/v1/predict", json=body, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+    assert client.get("/v1/model").status_code == 401
+    good = {"Authorization": "Bearer s3cret-token"}
+    assert client.post("/v1/predict", json=body, headers=good).status_code == 200
+    assert client.get("/v1/model", headers=good).json()["auth"] is True
+    assert client.get("/healthz").status_code == 200  # probes need no token
+    for page in ("/docs", "/openapi.json"):  # the schema is not public either
+        assert client.get(page).status_code == 404
+
+
+def test_docs_are_served_without_a_token(client):
+    assert client.get("/openapi.json").status_code == 200
+
+
+def test_an_oversized_body_is_refused_before_parsing(detector):
+    settings = ServeSettings(max_texts=2, max_chars=10)
+    client = TestClient(create_app(detector, settings))
+    big = b'{"texts": ["' + b"a" * settings.max_body_bytes + b'"]}'
+    response = client.post("/v1/predict", content=big, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert str(settings.max_body_bytes) in response.json()["detail"]
+    # the largest request the limits allow still fits
+    worst = {"texts": ["😀" * 10] * 2}
+    assert client.post("/v1/predict", json=worst).status_code == 200
+
+
+def test_explain_endpoint(client, detector):
+    text = "ándate a tu país culiao"
+    response = client.post("/v1/explain", json={"text": text})
+    assert response.status_code == 200
+    body = response.json()
+    expected = detector.explain(text)
+    assert body["words"] == expected.words and body["method"] == "linear"
+    assert set(body["scores"]) == set(detector.labels)
+    assert body["scores"]["Odio"] == pytest.approx(expected.scores["Odio"])
+    assert body["probabilities"] == pytest.approx(expected.probabilities)
+    assert body["decisions"] == expected.decisions
+    some = client.post("/v1/explain", json={"text": text, "labels": ["Mujeres"]}).json()
+    assert list(some["scores"]) == list(some["probabilities"]) == ["Mujeres"]
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"text": "hola", "labels": ["Odio", "odio"]}, "unknown label 'odio'"),
+        ({"text": "a" * 5001}, "the text has 5001 characters; at most 5000"),
+        ({"text": "   "}, "nothing to explain"),
+        ({"text": ""}, "String should have at least 1 character"),
+        ({"text": ["hola"]}, "Input should be a valid string"),
+        ({"text": "hola", "labels": []}, "List should have at least 1 item"),
+        ({"texts": ["hola"]}, "Field required"),
+    ],
+)
+def test_bad_explain_requests_are_422(client, body, message):
+    response = client.post("/v1/explain", json=body)
+    assert response.status_code == 422
+    assert any(message in d["msg"] for d in response.json()["detail"])
+
+
+def test_explain_needs_the_token_when_set(detector):
+    client = TestClient(create_app(detector, ServeSettings(token="s3cret-token")))
+    assert client.post("/v1/explain", json={"text": "hola"}).status_code == 401
+    good = {"Authorization": "Bearer s3cret-token"}
+    assert client.post("/v1/explain", json={"text": "hola"}, headers=good).status_code == 200
+
+
+def test_settings_read_the_token_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ODIO_API_TOKEN", "abc")
+    assert ServeSettings.from_env().token == "abc"
+    assert "abc" not in repr(ServeSettings.from_env())
+    monkeypatch.setenv("ODIO_API_TOKEN", " ")
+    with pytest.raises(OdioError, match="ODIO_API_TOKEN is set but empty"):
+        ServeSettings.from_env()
+    monkeypatch.delenv("ODIO_API_TOKEN")
+    assert ServeSettings.from_env().token is None
+
+
+def test_concurrent_requests_to_a_transformer_model(tiny_onnx, sample_frame):
+    detector = Detector.load(tiny_onnx["int8"])
+    client = TestClient(create_app(detector))
+    texts = sample_frame["text"].tolist()[:32]
+    # one text at a time, as sent: int8 activation scales depend on the batch
+    expected = np.vstack([detector.predict_proba([t]) for t in texts])
+
+    def ask(i: int) -> list[float]:
+        response = client.post("/v1/predict", json={"texts": [texts[i]]})
+        assert response.status_code == 200
+        return list(response.json()["predictions"][0]["probabilities"].values())
+
+    with ThreadPoolExecutor(8) as pool:
+        got = np.array(list(pool.map(ask, range(len(texts)))))
+    assert np.allclose(got, expected, atol=1e-5)
+    info = client.get("/v1/model").json()
+    assert info["runtime"] == "onnx"
+    assert info["onnx"] == {
+        "file": "model.int8.onnx",
+        "quantization": "int8 dynamic, MatMul weights",
+        "opset": 17,
+    }
+
+
+def test_cli_serve_loads_once_and_passes_settings(tfidf_run, monkeypatch):
+    seen = {}
+
+    def fake_serve(detector, settings, *, host, port, log_level):
+        seen.update(detector=detector, settings=settings, host=host, port=port)
+
+    monkeypatch.setattr("odio.serve.app.serve", fake_serve)
+    monkeypatch.setenv("ODIO_API_TOKEN", "t0ken")
+    assert main(["serve", str(tfidf_run), "--port", "8123", "--max-texts", "10"]) == 0
+    assert seen["host"] == "127.0.0.1" and seen["port"] == 8123
+    assert seen["settings"].token == "t0ken" and seen["settings"].max_texts == 10
+    assert seen["detector"].backend == "tfidf"
+
+
+def test_a_missing_serve_extra_is_one_sentence(tfidf_run, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    assert main(["serve", str(tfidf_run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "error: odio serve needs the 'serve' extra (uvicorn is not installed): "
+        "pip install 'odio[serve]'"
+    )
+
+
+def test_importing_odio_loads_no_optional_dependency():
+    code = (
+        "import sys, odio, odio.cli, odio.inference.detector, odio.inference.batch, "
+        "odio.text.tokens, odio.serve.settings, odio.models.export; odio.cli.build_parser(); "
+        "print(sorted(m for m in ('fastapi', 'uvicorn', 'onnxruntime', 'onnx', 'torch', "
+        "'lightning') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_help_lists_the_new_subcommands():
+    out = subprocess.run(
+        [sys.executable, "-m", "odio.cli", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for command in ("train", "evaluate", "predict", "export", "serve"):
+        assert command in out
