@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.2.0"
+from odio.versions import VERSION as __version__
+
 __all__ = ["Detector", "__version__"]
 
 if TYPE_CHECKING:

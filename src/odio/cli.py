@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from odio import __version__
 from odio.errors import OdioError
+from odio.versions import VERSION
 
 log = logging.getLogger("odio")
 
@@ -251,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="odio", description="Hate-speech detection for Spanish tweets."
     )
-    parser.add_argument("--version", action="version", version=f"odio {__version__}")
+    parser.add_argument("--version", action="version", version=f"odio {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = sub.add_parser("train", help="k-fold training, blending and evaluation")

@@ -322,7 +322,7 @@ def describe_error(exc: ValidationError) -> str:
 
 def _unknown_key(loc: list[str]) -> str:
     """``unknown setting 'cv.fold'; did you mean 'cv.folds'?`` with the section's keys."""
-    model: type[BaseModel] = RunConfig
+    model: Any = RunConfig
     for part in loc[:-1]:
         annotation = model.model_fields[part].annotation
         model = next(

@@ -14,6 +14,9 @@ from importlib import metadata
 
 log = logging.getLogger(__name__)
 
+VERSION = "0.2.0"
+"""odio's own version: ``odio.__version__`` and the package metadata (pyproject) read it."""
+
 LIBRARIES = (
     "odio",
     "torch",
@@ -32,11 +35,11 @@ INPUT_SHAPING = ("odio", "emoji", "tokenizers", "transformers")
 def library_versions() -> dict[str, str | None]:
     """Installed version of each of :data:`LIBRARIES` (``None`` when not installed).
 
-    >>> library_versions()["emoji"] is not None
+    >>> library_versions()["odio"] == VERSION
     True
     """
-    versions: dict[str, str | None] = {}
-    for name in LIBRARIES:
+    versions: dict[str, str | None] = {"odio": VERSION}
+    for name in LIBRARIES[1:]:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -160,11 +160,11 @@ def _numeric_labels(path: str | Path, frame: pd.DataFrame, column: str) -> np.nd
             f"{path}: label column {column!r} row {row + 1} has {what}; "
             "labels must be vote counts (0..N) or 0/1"
         )
-    values = values.to_numpy(dtype=float)
-    if (values < 0).any():
-        row = int(np.flatnonzero(values < 0)[0])
+    numbers = values.to_numpy(dtype=float)
+    if (numbers < 0).any():
+        row = int(np.flatnonzero(numbers < 0)[0])
         raise OdioError(f"{path}: label column {column!r} row {row + 1} is negative")
-    return values
+    return numbers
 
 
 def _some(rows: np.ndarray, limit: int = 5) -> str:

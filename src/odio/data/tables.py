@@ -87,10 +87,10 @@ def iter_table(
             )
             yield from (_name_index(c) for c in _as_iter(chunks))
         elif fmt == "jsonl":
-            chunks = pd.read_json(
+            reader = pd.read_json(
                 path, lines=True, chunksize=chunksize, encoding=encoding, dtype=False
             )
-            yield from _as_iter(chunks)
+            yield from _as_iter(reader)
         else:
             import pyarrow.parquet as pq
 
@@ -148,7 +148,8 @@ def _name_index(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _as_iter(chunks: pd.DataFrame | Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+def _as_iter(chunks: Any) -> Iterator[pd.DataFrame]:
+    """The frames of a pandas reader (a context manager) or the one frame read whole."""
     if isinstance(chunks, pd.DataFrame):
         yield chunks
     else:

@@ -114,7 +114,7 @@ class Detector:
         """
         from odio.inference.explain import explain
 
-        return explain(self, text, labels, method=method)
+        return explain(self.model, self.labels, self.thresholds, text, labels, method=method)
 
     def config(self) -> dict[str, Any]:
         """What ``config.json`` holds."""

@@ -24,17 +24,15 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from odio.errors import OdioError
-from odio.metrics import logit
+from odio.metrics import binarize, logit
 from odio.models.blend import Blend
+from odio.models.protocols import TextModel
 from odio.models.tfidf import TfidfModel
-
-if TYPE_CHECKING:
-    from odio.inference.detector import Detector
 
 METHODS = ("linear", "occlusion")
 """``linear``: exact log-odds decomposition (TF-IDF); ``occlusion``: remove one word."""
@@ -112,17 +110,22 @@ class Explanation:
 
 
 def explain(
-    detector: Detector,
+    model: TextModel,
+    model_labels: Sequence[str],
+    thresholds: np.ndarray,
     text: str,
     labels: Sequence[str] | None = None,
     *,
     method: str | None = None,
 ) -> Explanation:
-    """Explain one raw text with ``detector``.
+    """Explain one raw text with a model, its labels and its decision thresholds (what
+    :meth:`odio.inference.detector.Detector.explain` passes).
 
     Args:
-        detector: a loaded Detector.
-        text: one raw tweet; it is normalised with the model's preprocessing.
+        model: the model (a blend or a stack).
+        model_labels: its label names.
+        thresholds: its decision threshold per label.
+        text: one raw tweet; the model prepares (normalises) it.
         labels: labels to explain (default: all of the model's), in any order.
         method: ``linear`` or ``occlusion``; ``None`` picks ``linear`` when every member
             is a TF-IDF model, else ``occlusion``.
@@ -132,49 +135,48 @@ def explain(
 
     Example:
         >>> from odio.config import TfidfConfig
-        >>> from odio.inference.detector import Detector
         >>> from odio.text.preprocess import PreprocessOptions
         >>> from odio.training.tfidf import TfidfTrainer
         >>> texts, Y = ["te odio", "buen dia", "odio a todos", "lindo dia"], [[1], [0], [1], [0]]
         >>> member = TfidfTrainer(TfidfConfig(min_df=1)).fit(texts, np.array(Y)).member
         >>> blend = Blend([member], PreprocessOptions(), backend="tfidf")
-        >>> e = explain(Detector(blend, ["Odio"]), "odio el dia")
+        >>> e = explain(blend, ["Odio"], np.array([0.5]), "odio el dia")
         >>> e.method, e.words, [s > 0 for s in e.scores["Odio"]]
         ('linear', ['odio', 'el', 'dia'], [True, False, False])
     """
-    index = label_indices(detector.labels, labels)
-    chosen = [detector.labels[j] for j in index]
-    normalised = detector.model.prepare([text])[0]
+    index = label_indices(model_labels, labels)
+    normalised = model.prepare([text])[0]
     words = normalised.split()
     if not words:
         raise OdioError("nothing to explain: the text is empty once normalised")
-    method = method or default_method(detector)
+    method = method or default_method(model)
     base: np.ndarray | None = None
     if method == "linear":
-        scores, base = linear_scores(_tfidf_members(detector), words)
-        probabilities = detector.model.score([normalised])[0]
+        scores, base = linear_scores(_tfidf_members(model), words)
+        probabilities = model.score([normalised])[0]
     elif method == "occlusion":
-        scores, probabilities = occlusion(words, detector.model.score)
+        scores, probabilities = occlusion(words, model.score)
     else:
         raise OdioError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    decisions = detector.decide(probabilities[None, :])[0]
+    decisions = binarize(probabilities, thresholds)
+    chosen = {model_labels[j]: j for j in index}
     return Explanation(
         text=text,
         normalised=normalised,
         words=words,
-        labels=chosen,
-        probabilities={detector.labels[j]: float(probabilities[j]) for j in index},
-        decisions={detector.labels[j]: bool(decisions[j]) for j in index},
-        thresholds={detector.labels[j]: float(detector.thresholds[j]) for j in index},
-        scores={detector.labels[j]: scores[:, j].tolist() for j in index},
+        labels=list(chosen),
+        probabilities={lab: float(probabilities[j]) for lab, j in chosen.items()},
+        decisions={lab: bool(decisions[j]) for lab, j in chosen.items()},
+        thresholds={lab: float(thresholds[j]) for lab, j in chosen.items()},
+        scores={lab: scores[:, j].tolist() for lab, j in chosen.items()},
         method=method,
-        base=None if base is None else {detector.labels[j]: float(base[j]) for j in index},
+        base=None if base is None else {lab: float(base[j]) for lab, j in chosen.items()},
     )
 
 
-def default_method(detector: Detector) -> str:
+def default_method(model: TextModel) -> str:
     """``linear`` when every member is a TF-IDF model, else ``occlusion``."""
-    return "linear" if _linear_members(detector) else "occlusion"
+    return "linear" if _linear_members(model) else "occlusion"
 
 
 def label_indices(model_labels: Sequence[str], labels: Sequence[str] | None) -> list[int]:
@@ -328,16 +330,15 @@ def _term_spans(vectorizer: Any, words: list[str]) -> dict[str, list[tuple[int, 
     return spans
 
 
-def _linear_members(detector: Detector) -> list[TfidfModel]:
+def _linear_members(model: TextModel) -> list[TfidfModel]:
     """The TF-IDF members of a blend of TF-IDF members (empty for any other model)."""
-    model = detector.model
     if isinstance(model, Blend) and all(isinstance(m, TfidfModel) for m in model.members):
         return list(model.members)  # type: ignore[arg-type]
     return []
 
 
-def _tfidf_members(detector: Detector) -> list[TfidfModel]:
-    members = _linear_members(detector)
+def _tfidf_members(model: TextModel) -> list[TfidfModel]:
+    members = _linear_members(model)
     if not members:
         raise OdioError("the linear method needs a TF-IDF model; use occlusion")
     return members

@@ -132,7 +132,7 @@ class EncoderClassifier(nn.Module):
 
     def forward(self, input_ids: Any, attention_mask: Any) -> Any:
         encoder = self.encoder if self.compiled_encoder is None else self.compiled_encoder
-        hidden = encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        hidden = encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # type: ignore[operator]
         return self.head(self.dropout(self.pool(hidden, attention_mask)))
 
 

@@ -17,9 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -220,66 +218,6 @@ def _checked_output(output: Path, source: Path, overwrite: bool) -> Path:
         if not overwrite:
             raise OdioError(f"{output} already exists; choose another output or pass --overwrite")
     return output
-
-
-def _narrowing_matmuls(path: Path) -> list[str]:
-    """MatMul nodes whose weight maps more features to fewer (the feed-forward
-    down-projections), left in fp32 by the int8 export.
-
-    Measured on a fine-tuned multilingual-e5-small member (400 test tweets): quantising every
-    weight MatMul changed 3.0% of label decisions; per-channel weights, 1.5%; per-channel with
-    these nodes kept in fp32, 0.65%, at about 60% of the all-int8 speed.
-    """
-    import onnx
-
-    graph = onnx.load(str(path)).graph
-    shapes = {init.name: tuple(init.dims) for init in graph.initializer}
-    return [
-        node.name
-        for node in graph.node
-        if node.op_type == "MatMul"
-        and any(len(shapes.get(i, ())) == 2 and shapes[i][0] > shapes[i][1] for i in node.input)
-    ]
-
-
-def _checked_output(output: Path, source: Path, overwrite: bool) -> Path:
-    """``output`` if an export may be written there; only an earlier ONNX export (or an
-    empty folder) is ever replaced, so ``--overwrite`` cannot delete a user's files."""
-    if not output.parent.exists():
-        raise OdioError(f"output directory not found: {output.parent}")
-    if not output.exists():
-        return output
-    resolved = output.resolve()
-    if resolved == source.resolve() or resolved in source.resolve().parents:
-        raise OdioError(f"{output} holds the model being exported; choose another output")
-    if not output.is_dir():
-        raise OdioError(f"{output} exists and is not a directory; choose another output")
-    if any(output.iterdir()):
-        from odio.models.modeldir import CONFIG_FILE
-
-        try:
-            previous = json.loads((output / CONFIG_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            previous = {}
-        if not isinstance(previous, dict) or previous.get("runtime") != "onnx":
-            raise OdioError(
-                f"{output} exists and is not an ONNX export of an odio model; odio will not "
-                "replace it: choose another output"
-            )
-        if not overwrite:
-            raise OdioError(f"{output} already exists; choose another output or pass --overwrite")
-    return output
-
-
-def _swap_in(built: Path, output: Path) -> None:
-    """Put the finished ``built`` folder at ``output``, replacing an earlier export whole."""
-    if not output.exists():
-        os.replace(built, output)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{output.name}.old.", dir=output.parent))
-    os.replace(output, old / output.name)
-    os.replace(built, output)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _export_member(member: Any, folder: Path, *, int8: bool, opset: int, torch: Any) -> None:

@@ -23,14 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from odio import __version__
 from odio.errors import OdioError
 from odio.models.blend import TOKENIZER_DIR, Blend
 from odio.models.card import model_card
 from odio.models.protocols import Member, TextModel
 from odio.models.stack import Stack, StackMeta
 from odio.text.preprocess import PreprocessOptions
-from odio.versions import check_versions, library_versions
+from odio.versions import VERSION, check_versions, library_versions
 
 CONFIG_FILE = "config.json"
 RUNTIMES = ("torch", "onnx")
@@ -88,7 +87,7 @@ def model_config(
     :meth:`~odio.models.protocols.TextModel.describe`), labels, thresholds, then ``info``
     (run facts such as metrics and data settings)."""
     return {
-        "odio_version": __version__,
+        "odio_version": VERSION,
         "versions": library_versions(),
         **description,
         "labels": list(labels),
@@ -199,7 +198,8 @@ def child(directory: Path, name: Any) -> Path:
 def _load_stack(
     directory: Path, config: dict[str, Any], runtime: str | None, threads: int | None
 ) -> Stack:
-    bases, thresholds = [], []
+    bases: list[Blend] = []
+    thresholds: list[list[float]] = []
     for entry in config["bases"]:
         folder = child(directory, entry.get("dir"))
         base_config = read_config(find_model_dir(folder))
@@ -207,6 +207,7 @@ def _load_stack(
             raise OdioError(f"{folder}: a stack base cannot itself be a stack")
         base_runtime = runtime if base_config["backend"] == "transformer" else None
         base, _ = load_model(folder, runtime=base_runtime, threads=threads)
+        assert isinstance(base, Blend)  # a base is never a stack (checked above)
         if base_config["labels"] != config["labels"]:
             raise OdioError(
                 f"{folder} has labels {base_config['labels']}, the stack {config['labels']}"
@@ -214,7 +215,7 @@ def _load_stack(
         bases.append(base)
         thresholds.append([base_config["thresholds"][lab] for lab in config["labels"]])
     return Stack(
-        bases,  # type: ignore[arg-type] - a base is never a stack (checked above)
+        bases,
         StackMeta.from_dict(config["meta"]),
         specs=[entry["model"] for entry in config["bases"]],
         base_thresholds=thresholds,

@@ -34,14 +34,14 @@ def build_vectorizers(config: TfidfConfig) -> dict[str, TfidfVectorizer]:
             analyzer="char_wb",
             ngram_range=tuple(config.char_ngrams),
             min_df=config.min_df,
-            **common,  # type: ignore[arg-type]
+            **common,
         ),
         "word": TfidfVectorizer(
             analyzer="word",
             ngram_range=tuple(config.word_ngrams),
             token_pattern=TOKEN_PATTERN,
             min_df=config.min_df,
-            **common,  # type: ignore[arg-type]
+            **common,
         ),
     }
 

@@ -24,7 +24,7 @@ _SET_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:purple")
 def pr_curves(
     labels: Sequence[str],
     sets: Mapping[str, tuple[np.ndarray, np.ndarray]],
-    thresholds: Sequence[float],
+    thresholds: Sequence[float] | np.ndarray,
 ) -> bytes:
     """Precision against recall per label, one line per set, tuned threshold marked.
 
@@ -138,7 +138,11 @@ def reliability(
 
 
 def score_histograms(
-    labels: Sequence[str], Y: np.ndarray, P: np.ndarray, thresholds: Sequence[float], title: str
+    labels: Sequence[str],
+    Y: np.ndarray,
+    P: np.ndarray,
+    thresholds: Sequence[float] | np.ndarray,
+    title: str,
 ) -> bytes:
     """Per label, the probabilities of true positives and true negatives, threshold marked.
 

@@ -435,7 +435,7 @@ def _verdict(rows: list[list[str]], rose: list[str]) -> str:
 def _errors(doc: Document, run: RunData) -> None:
     labels, which = run.labels, _main_set(run)
     main, t = labels[0], float(run.thresholds[0])
-    frame = run.predictions(which)
+    frame = run.frame(which)
     doc.heading(f"Most confident errors on {main}")
     source = "test predictions" if which == "test" else "out-of-fold predictions (no test set)"
     doc.paragraph(

@@ -27,11 +27,11 @@ import secrets
 import threading
 from typing import Annotated, Any
 
-from odio import __version__
 from odio.errors import OdioError
 from odio.extras import MissingExtra, require
 from odio.inference.detector import Detector
 from odio.serve.settings import TOKEN_ENV, ServeSettings
+from odio.versions import VERSION
 
 try:
     from fastapi import Depends, FastAPI, HTTPException, Request
@@ -121,14 +121,14 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
             )
 
     # With a token, the schema and docs pages are closed too: they are not behind the guard.
-    docs = (
-        {} if settings.token is None else {"docs_url": None, "redoc_url": None, "openapi_url": None}
-    )
+    open_docs = settings.token is None
     app = FastAPI(
         title="odio",
-        version=__version__,
+        version=VERSION,
         description="Hate-speech detection for Spanish tweets.",
-        **docs,
+        docs_url="/docs" if open_docs else None,
+        redoc_url="/redoc" if open_docs else None,
+        openapi_url="/openapi.json" if open_docs else None,
     )
     guarded = [Depends(check_token)]
 
@@ -203,7 +203,7 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
 
 def check_limits(texts: list[str], settings: ServeSettings) -> None:
     """Raise a 422 validation error when a request is over the configured limits."""
-    errors = []
+    errors: list[dict[str, Any]] = []
     if len(texts) > settings.max_texts:
         errors.append(
             {
@@ -232,7 +232,7 @@ def check_explain_request(
     request: ExplainRequest, detector: Detector, settings: ServeSettings
 ) -> None:
     """Raise a 422 validation error for a text over ``max_chars`` or an unknown label."""
-    errors = []
+    errors: list[dict[str, Any]] = []
     if len(request.text) > settings.max_chars:
         errors.append(
             {
@@ -269,7 +269,7 @@ def model_info(detector: Detector, settings: ServeSettings) -> dict[str, Any]:
     onnx = detector.info.get("onnx") or {}
     export = {k: onnx[k] for k in ("file", "quantization", "opset") if k in onnx}  # no paths
     return {
-        "odio_version": __version__,
+        "odio_version": VERSION,
         "backend": detector.backend,
         "runtime": detector.runtime,
         "base_model": described.get("base_model"),

@@ -21,10 +21,11 @@ from tqdm.auto import tqdm
 
 from odio.config import RunConfig
 from odio.data.labelled import LabelledData
+from odio.errors import OdioError
 from odio.metrics import score, tune_thresholds
 from odio.models.blend import Blend
 from odio.text.preprocess import preprocess_many
-from odio.training.trainers import Trainer, backend_name, create_trainer, default_preprocess
+from odio.training.trainers import Trainer, backend_name, default_preprocess
 
 log = logging.getLogger(__name__)
 
@@ -189,3 +190,21 @@ def fit_folds(
         base_model=None if backend == "tfidf" else config.model,
     )
     return FoldsFit(result, blend, tune_thresholds(train.Y, result.oof))
+
+
+def create_trainer(config: RunConfig) -> Trainer:
+    """The trainer for ``config.model`` with the run's settings.
+
+    >>> create_trainer(RunConfig()).backend
+    'tfidf'
+    """
+    name = backend_name(config.model)
+    if name == "tfidf":
+        from odio.training.tfidf import TfidfTrainer
+
+        return TfidfTrainer(config.tfidf, seed=config.cv.seed)
+    if name == "stack":
+        raise OdioError("a stack is not one backend: train it with odio.training.run.train_run")
+    from odio.training.finetune import EncoderTrainer
+
+    return EncoderTrainer(config.model, config.transformer, seed=config.cv.seed)

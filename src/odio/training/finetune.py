@@ -205,7 +205,7 @@ class EncoderTrainer:
             accelerator=c.accelerator,
             devices=_devices(c.devices),
             strategy=c.strategy,
-            precision=c.precision,
+            precision=c.precision,  # type: ignore[arg-type]  # Lightning validates it
             num_nodes=c.num_nodes,
             accumulate_grad_batches=c.accumulate_grad_batches,
             fast_dev_run=c.fast_dev_run,
@@ -273,7 +273,7 @@ class Collator:
         input_ids, mask = pad([ids for ids, _ in items], self.pad_id)
         batch = {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(mask)}
         if items[0][1] is not None:
-            batch["labels"] = torch.stack([y for _, y in items])
+            batch["labels"] = torch.stack([y for _, y in items if y is not None])
         return batch
 
 
@@ -362,10 +362,11 @@ class FineTuner(L.LightningModule):
         )
         self._train_losses, self._val_probs, self._val_labels = [], [], []
 
-    def configure_optimizers(self) -> dict:
+    def configure_optimizers(self) -> Any:
         from transformers import get_linear_schedule_with_warmup
 
-        decay, no_decay = [], []
+        decay: list[nn.Parameter] = []
+        no_decay: list[nn.Parameter] = []
         for name, param in self.model.named_parameters():
             if not param.requires_grad:
                 continue

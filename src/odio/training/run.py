@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from odio import __version__
 from odio.config import RunConfig
 from odio.data.folds import make_folds
 from odio.data.labelled import LabelledData, load_labelled
@@ -33,6 +32,7 @@ from odio.training.cv import CVResult, fit_folds
 from odio.training.rundir import building, check_out_dir
 from odio.training.stacking import cross_validate_stack
 from odio.training.trainers import backend_name, default_preprocess
+from odio.versions import VERSION
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def _metrics(
 ) -> dict[str, Any]:
     labels = train.labels
     metrics: dict[str, Any] = {
-        "odio_version": __version__,
+        "odio_version": VERSION,
         "model": config.model,
         "backend": backend,
         "labels": labels,

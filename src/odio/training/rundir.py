@@ -69,12 +69,18 @@ class RunData:
         """``oof.csv`` for ``"oof"``, ``test_predictions.csv`` for ``"test"``."""
         return self.oof if which == "oof" else self.test
 
-    def arrays(self, which: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(Y, P)``: the true labels and probabilities of :meth:`predictions` as float
-        arrays, one column per label (``nan`` where a value was unreadable)."""
+    def frame(self, which: str) -> pd.DataFrame:
+        """:meth:`predictions`, or an error naming the missing file."""
         frame = self.predictions(which)
         if frame is None:
-            return None
+            name = "oof.csv" if which == "oof" else "test_predictions.csv"
+            raise OdioError(f"{self.path} has no {name} (read with predictions, or a test set)")
+        return frame
+
+    def arrays(self, which: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(Y, P)``: the true labels and probabilities of :meth:`frame` as float arrays,
+        one column per label (``nan`` where a value was unreadable)."""
+        frame = self.frame(which)
         Y = frame[[f"true_{label}" for label in self.labels]].to_numpy(dtype=float)
         P = frame[[f"prob_{label}" for label in self.labels]].to_numpy(dtype=float)
         return Y, P

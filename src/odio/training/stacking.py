@@ -12,6 +12,7 @@ probabilities.
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 from collections.abc import Callable, Sequence
@@ -136,7 +137,7 @@ def cross_validate_stack(
     meta = StackMeta.fit(base_oof, train.Y, config.stack)
     test_probs = None
     if test is not None:
-        test_probs = meta.predict_proba([b.test for b in bases])
+        test_probs = meta.predict_proba([b.test for b in bases if b.test is not None])
     folds = []
     for fold in range(int(fold_ids.max()) + 1):
         held = fold_ids == fold
@@ -192,10 +193,11 @@ def _reuse_run(
         raise OdioError(f"{path} is itself a stack; stack its bases instead")
     if run.labels != train.labels:
         raise OdioError(f"{path} was trained on labels {run.labels}, this run on {train.labels}")
+    oof_frame = run.frame("oof")
     if (
-        len(run.oof) != len(train.rows)
-        or not np.array_equal(run.oof["row"].to_numpy(), np.asarray(train.rows))
-        or not np.array_equal(run.oof["fold"].to_numpy(), fold_ids)
+        len(oof_frame) != len(train.rows)
+        or not np.array_equal(oof_frame["row"].to_numpy(), np.asarray(train.rows))
+        or not np.array_equal(oof_frame["fold"].to_numpy(), fold_ids)
     ):
         raise OdioError(
             f"{path} was not cross-validated on these training rows with these folds "
@@ -222,8 +224,12 @@ def _reuse_run(
         cv=run.metrics["cv"],
         thresholds=run.thresholds,
         seconds=[0.0] * (int(fold_ids.max()) + 1),
-        save=lambda directory: shutil.copytree(model_dir, directory, dirs_exist_ok=True),
+        save=functools.partial(_copy_model, model_dir),
     )
+
+
+def _copy_model(model_dir: Path, directory: Path) -> None:
+    shutil.copytree(model_dir, directory, dirs_exist_ok=True)
 
 
 def _checked_probs(run: RunData, which: str, data: LabelledData) -> np.ndarray:

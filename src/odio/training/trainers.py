@@ -14,9 +14,7 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from odio.config import RunConfig
 from odio.errors import OdioError
-from odio.models.protocols import Member
 from odio.text.preprocess import PreprocessOptions
 
 
@@ -51,7 +49,7 @@ class Trainer(Protocol):
         drive early stopping; ``progress`` names the progress bar (``None``: no bar)."""
         ...
 
-    def predict(self, member: Member, inputs: Sequence[Any]) -> np.ndarray:
+    def predict(self, member: Any, inputs: Sequence[Any]) -> np.ndarray:
         """``(n, n_labels)`` probabilities of inputs, with a member this trainer fitted."""
         ...
 
@@ -85,21 +83,3 @@ def default_preprocess(backend: str) -> PreprocessOptions:
     if backend == "tfidf":
         return PreprocessOptions(user=False, url=False, hashtag=False, emoji=False)
     return PreprocessOptions()
-
-
-def create_trainer(config: RunConfig) -> Trainer:
-    """The trainer for ``config.model`` with the run's settings.
-
-    >>> create_trainer(RunConfig()).backend
-    'tfidf'
-    """
-    name = backend_name(config.model)
-    if name == "tfidf":
-        from odio.training.tfidf import TfidfTrainer
-
-        return TfidfTrainer(config.tfidf, seed=config.cv.seed)
-    if name == "stack":
-        raise OdioError("a stack is not one backend: train it with odio.training.run.train_run")
-    from odio.training.finetune import EncoderTrainer
-
-    return EncoderTrainer(config.model, config.transformer, seed=config.cv.seed)
