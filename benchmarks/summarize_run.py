@@ -53,12 +53,11 @@ def summarize(run: Path) -> str:
         for e in range(epochs):
             rows = [h[e] for h in histories if len(h) > e]
             mean = {
-                k: np.mean([r[k] for r in rows])
-                for k in ("train_loss", "val_loss", "val_f1_custom")
+                k: np.mean([r[k] for r in rows]) for k in ("train_loss", "val_loss", "val_macro_f1")
             }
             lines.append(
                 f"| {e + 1} | {mean['train_loss']:.4f} | {mean['val_loss']:.4f} | "
-                f"{mean['val_f1_custom']:.4f} | {len(rows)} |"
+                f"{mean['val_macro_f1']:.4f} | {len(rows)} |"
             )
         best = [int(np.argmin([r["val_loss"] for r in h])) + 1 for h in histories]
         lines.append(f"\nBest (restored) epoch per fold, by val_loss: {best}")

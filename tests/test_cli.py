@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from sklearn.metrics import f1_score
 
 from odio.cli import main
 
@@ -73,9 +74,14 @@ def test_train_prints_the_table(split_files, tmp_path, capsys):
         assert row in out
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert metrics["labels"] == ["Odio"]
-    # single label: f1_custom is F1(Odio)
+    # single label: the headline is scikit-learn's two-class macro-F1, printed and saved
+    assert metrics["metric"] == "macro_f1" and "f1_custom" not in out
+    frame = pd.read_csv(tmp_path / "r" / "test_predictions.csv")
     s = metrics["test"]["tuned"]
-    assert s["f1_custom"] == s["per_label"]["Odio"]["f1"]
+    assert s["macro_f1"] == pytest.approx(
+        f1_score(frame["true_Odio"], frame["pred_Odio"], average="macro")
+    )
+    assert f"{s['macro_f1']:.4f}" in out
 
 
 def test_refuses_to_overwrite_a_run(tfidf_run, split_files, capsys):
@@ -140,6 +146,7 @@ def test_evaluate_matches_the_runs_test_score(tfidf_run, split_files, capsys):
     result = json.loads(capsys.readouterr().out)
     metrics = json.loads((tfidf_run / "metrics.json").read_text())
     assert result["tuned"]["f1_custom"] == pytest.approx(metrics["test"]["tuned"]["f1_custom"])
+    assert result["tuned"]["macro_f1"] == pytest.approx(metrics["test"]["tuned"]["macro_f1"])
     assert main(["evaluate", str(tfidf_run), str(test)]) == 0
     assert "f1_custom" in capsys.readouterr().out
 

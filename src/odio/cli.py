@@ -49,8 +49,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     print(format_summary(metrics))
-    print(f"\nlabels: {', '.join(metrics['labels'])} (min_votes={metrics['min_votes']})")
-    print("thresholds: " + ", ".join(f"{k} {v:.2f}" for k, v in metrics["thresholds"].items()))
+    read = metrics["data"]["train"]["label_format"]
+    how = f"votes >= {metrics['min_votes']}" if read == "votes" else read
+    print(f"\nlabels: {', '.join(metrics['labels'])} (read as {how})")
+    objectives = metrics["threshold_objectives"]
+    print(
+        "thresholds: "
+        + ", ".join(f"{k} {v:.2f} ({objectives[k]})" for k, v in metrics["thresholds"].items())
+        + ("" if metrics["decision_rule"] == "independent" else f"; {metrics['decision_rule']}")
+    )
     print(f"run written to {args.out} in {metrics['seconds']:.1f}s")
     return 0
 
@@ -60,18 +67,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from odio.inference.evaluate import evaluate_run
     from odio.reports.console import format_scores
 
+    data = {key.split(".", 1)[1]: getattr(args, _dest(key)) for key in EVALUATE_DATA}
     result = evaluate_run(
         args.model,
         args.data,
-        min_votes=args.min_votes,
+        data=data,
+        thresholds=_thresholds(args.threshold),
         runtime=_runtime(args.runtime),
         threads=args.threads,
     )
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
-    report = result["data"]
-    print(f"{report['path']}: {report['rows_read']} rows read, {report['rows_used']} used")
+    from odio.data.labelled import LoadReport
+
+    print(LoadReport(**result["data"]).summary())
+    print(f"headline metric: {result['metric']}; decision rule: {result['decision_rule']}")
     print("\nat threshold 0.5")
     print(format_scores(result["at_0.5"]))
     print("\nat the tuned thresholds " + json.dumps(result["thresholds"], ensure_ascii=False))
@@ -81,23 +92,31 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """``odio predict``: add probability and 0/1 columns to every row of a file."""
+    from odio.data.tables import STDIN, Table
     from odio.inference.batch import predict_file
     from odio.inference.detector import Detector
 
     detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
+    detector = detector.with_thresholds(_thresholds(args.threshold))
     text_column = args.text_column or detector.info.get("data", {}).get("text_column", "text")
-    inp = Path(args.input)
-    output = Path(args.output) if args.output else Path(f"{inp.stem}.predictions{inp.suffix}")
+    source = Table(args.input, format=args.format, sep=args.sep, encoding=args.encoding)
+    if args.output:
+        output = args.output
+    elif args.input == STDIN:
+        output = STDIN
+    else:
+        inp = Path(args.input)
+        output = str(inp.with_name(f"{inp.stem}.predictions{inp.suffix}").name)
     report = predict_file(
         detector,
-        inp,
+        source,
         output,
         text_column=text_column,
         chunksize=args.chunksize,
-        encoding=args.encoding,
+        out_format=args.output_format,
         progress=not args.quiet,
     )
-    print(report.summary())
+    print(report.summary(), file=sys.stderr if output == STDIN else sys.stdout)
     return 0
 
 
@@ -143,6 +162,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = ServeSettings.from_env(max_texts=args.max_texts, max_chars=args.max_chars)
     detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
+    detector = detector.with_thresholds(_thresholds(args.threshold))
     log.info(
         "serving %s (%s, %s runtime) on http://%s:%d%s",
         args.model,
@@ -168,7 +188,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """``odio compare``: one table of several runs' settings and scores."""
     from odio.reports.compare import compare_runs, format_comparison, sort_runs
 
-    table = format_comparison(sort_runs(compare_runs(args.runs), args.sort), args.format)
+    frame = sort_runs(compare_runs(args.runs), args.sort, force=args.force)
+    table = format_comparison(frame, args.format)
+    groups = frame["group"].nunique()
+    if groups > 1 and not args.force:
+        print(
+            f"{groups} groups (column 'group'): runs trained on other data or labels, or "
+            "scored by another metric, are ranked only within their group (--force ranks "
+            "them all together)",
+            file=sys.stderr,
+        )
     if args.output:
         Path(args.output).write_text(table, encoding="utf-8")
         print(f"comparison of {len(args.runs)} runs written to {args.output}")
@@ -189,8 +218,11 @@ def _dest(key: str) -> str:
     return "setting__" + key.replace(".", "__")
 
 
-def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per setting of :data:`odio.config.FLAGS`, its help the setting's docstring.
+def _add_setting_flags(
+    parser: argparse.ArgumentParser, keys: Sequence[str] | None = None, default: str | None = None
+) -> None:
+    """One flag per setting of :data:`odio.config.FLAGS` (or of ``keys``), its help the
+    setting's docstring and its default (or ``default``, e.g. "as the model was trained").
 
     Values stay strings here: the config validates them and names the flag on a mistake.
     """
@@ -198,23 +230,67 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
 
     groups: dict[str, Any] = {}
     for key, flag in FLAGS.items():
+        if keys is not None and key not in keys:
+            continue
         section = key.split(".")[0] if "." in key else "run"
         if section not in groups:
             title = {"run": None, "transformer": "transformer settings (more in --config)"}
             groups[section] = (
                 parser.add_argument_group(title[section]) if title.get(section) else parser
             )
-        default = setting_default(key)
-        shown = " ".join(default) if isinstance(default, list) else default
-        help_text = f"{setting_help(key)} (default: {shown})"
+        value = setting_default(key)
+        shown = default or (" ".join(value) if isinstance(value, list) else value)
+        help_text = setting_help(key)
+        if "(default:" not in help_text:
+            help_text += f" (default: {shown})"
         options: dict[str, Any] = {"dest": _dest(key), "help": help_text}
-        if isinstance(default, bool):
+        if isinstance(value, bool):
             options.update(action="store_true", default=None)
-        elif isinstance(default, list):
+        elif isinstance(value, list) or key == "data.positive":
             options.update(nargs="+", metavar=key.split(".")[-1].upper().rstrip("S"))
         else:
             options["metavar"] = key.split(".")[-1].upper()
         groups[section].add_argument(flag, **options)
+
+
+EVALUATE_DATA = (
+    "data.text_column",
+    "data.labels",
+    "data.label_format",
+    "data.min_votes",
+    "data.positive",
+    "data.id_column",
+    "data.sep",
+    "data.encoding",
+)
+"""The data settings ``odio evaluate`` takes as flags."""
+
+
+def _add_threshold_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--threshold",
+        action="append",
+        metavar="LABEL=VALUE",
+        help="decision threshold of a label, instead of the tuned one (repeatable)",
+    )
+
+
+def _thresholds(values: Sequence[str] | None) -> dict[str, float]:
+    """``["Odio=0.7"]`` -> ``{"Odio": 0.7}``, with a clear error for a malformed one.
+
+    >>> _thresholds(["Odio=0.7", "Comunidad LGBTQ+=0.4"])
+    {'Odio': 0.7, 'Comunidad LGBTQ+': 0.4}
+    """
+    out = {}
+    for value in values or []:
+        label, _, number = value.rpartition("=")
+        try:
+            out[label.strip()] = float(number)
+        except ValueError:
+            label = ""
+        if not label.strip():
+            raise OdioError(f"--threshold takes LABEL=VALUE, e.g. Odio=0.7; got {value!r}")
+    return out
 
 
 def _runtime(value: str) -> str | None:
@@ -266,23 +342,52 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=cmd_train)
 
-    evaluate = sub.add_parser("evaluate", help="score a saved model on labelled data")
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="score a saved model on labelled data",
+        description="Score a saved model on a labelled file. The file may have another text "
+        "column, a label column of another name (--labels HS=Odio), text labels (--positive) "
+        "or only some of the model's labels.",
+    )
     evaluate.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
     evaluate.add_argument("data", metavar="DATA", help="labelled tweets")
-    evaluate.add_argument("--min-votes", type=int, help="override the run's min_votes")
+    from odio.config import TRAINED_DATA
+
+    trained = [key for key in EVALUATE_DATA if key.split(".", 1)[1] in TRAINED_DATA]
+    _add_setting_flags(evaluate, trained, default="as the model was trained")
+    _add_setting_flags(evaluate, [key for key in EVALUATE_DATA if key not in trained])
+    _add_threshold_option(evaluate)
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     _add_runtime_options(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
     predict = sub.add_parser("predict", help="score a file of tweets")
     predict.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
-    predict.add_argument("input", metavar="INPUT", help="CSV, JSONL or Parquet with a text column")
     predict.add_argument(
-        "-o", "--output", help="output file (default: INPUT's name + .predictions, here)"
+        "input",
+        metavar="INPUT",
+        help="CSV, TSV, JSONL, JSON or Parquet with a text column; - reads standard input",
+    )
+    predict.add_argument(
+        "-o",
+        "--output",
+        help="output file; - writes standard output (default: INPUT's name + .predictions, "
+        "here; standard output when INPUT is -)",
     )
     predict.add_argument("--text-column", help="text column (default: the model's)")
-    predict.add_argument("--chunksize", type=int, default=4096, help="rows per chunk")
-    predict.add_argument("--encoding", default="utf-8", help="CSV/JSONL encoding")
+    predict.add_argument(
+        "--format",
+        help="INPUT's format: csv, tsv, jsonl, json, parquet (default: from its name; csv for -)",
+    )
+    predict.add_argument(
+        "--output-format", help="the output's format (default: from its name; INPUT's for -)"
+    )
+    predict.add_argument("--sep", help="INPUT's delimiter (default: from its name or header line)")
+    predict.add_argument(
+        "--chunksize", type=int, default=4096, help="rows per chunk (default 4096)"
+    )
+    predict.add_argument("--encoding", default="utf-8", help="INPUT's encoding (default utf-8)")
+    _add_threshold_option(predict)
     _add_runtime_options(predict)
     predict.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     predict.set_defaults(func=cmd_predict)
@@ -333,6 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     serve.add_argument("--port", type=_positive, default=8000, help="port (default 8000)")
     _add_runtime_options(serve)
+    _add_threshold_option(serve)
     limits = ServeSettings()
     serve.add_argument(
         "--max-texts",
@@ -370,6 +476,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=["markdown", "csv"], default="markdown", help="table format"
     )
     compare.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    compare.add_argument(
+        "--force",
+        action="store_true",
+        help="rank every run together, even across training data, labels and metrics",
+    )
     compare.set_defaults(func=cmd_compare)
     return parser
 

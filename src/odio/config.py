@@ -21,16 +21,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from odio.errors import OdioError
+from odio.metrics import DATATHON_LABELS, check_objective, default_objective, resolve_metric
 from odio.text.preprocess import PreprocessOptions
-
-DATATHON_LABELS: tuple[str, ...] = (
-    "Odio",
-    "Mujeres",
-    "Comunidad LGBTQ+",
-    "Comunidades Migrantes",
-    "Pueblos Originarios",
-)
-"""The Datathon 2022 label columns: hate first, then the four target groups."""
 
 FLAGS: dict[str, str] = {
     "model": "--model",
@@ -39,6 +31,13 @@ FLAGS: dict[str, str] = {
     "data.text_column": "--text-column",
     "data.strict": "--strict",
     "data.encoding": "--encoding",
+    "data.label_format": "--label-format",
+    "data.positive": "--positive",
+    "data.id_column": "--id-column",
+    "data.sep": "--sep",
+    "metric": "--metric",
+    "thresholds.objective": "--threshold-objective",
+    "thresholds.decision_rule": "--decision-rule",
     "cv.folds": "--folds",
     "cv.seed": "--seed",
     "cv.split": "--split",
@@ -60,33 +59,68 @@ class _Settings(BaseModel):
 
 
 class DataConfig(_Settings):
-    """Where the text and the labels are in a table, and how votes become 0/1.
+    """Where the text, the labels and the ids are in a table, and how labels become 0/1.
 
     Example:
-        >>> DataConfig(labels=["Odio"]).min_votes
-        2
+        >>> data = DataConfig(labels=["HS=Odio"], positive=["1"])
+        >>> data.label_names, data.label_columns
+        (['Odio'], ['HS'])
     """
 
     text_column: str = "text"
     """Column holding the tweet text."""
     labels: list[str] = Field(default_factory=lambda: list(DATATHON_LABELS), min_length=1)
-    """Label columns, in order; the first is the main label of f1_custom."""
+    """Label columns, in order; the first is the main label. COLUMN=LABEL reads the file's
+    column COLUMN as label LABEL (e.g. HS=Odio)."""
     min_votes: int = Field(2, ge=1)
     """Annotator votes needed for a positive label (2 of 3 matches the Datathon test gold)."""
     label_format: Literal["auto", "votes", "binary"] = "auto"
     """votes (binarise with min_votes), binary (0/1 as is) or auto: a file whose label values
     are all 0 or 1 is binary, otherwise votes."""
+    positive: list[str] | None = None
+    """Label values (text) that mean positive, e.g. sexist; every other value is negative."""
+    label_map: dict[str, int] | None = None
+    """Label value (text) -> 0 or 1, e.g. {sexist: 1, non-sexist: 0}; other values are errors."""
+    id_column: str | None = None
+    """Column with each row's id, carried into the predictions (default: a column named id
+    or tweet_id, when the file has one)."""
+    sep: str | None = None
+    """Delimiter of CSV files: , tab ; | (default: from the file name, else the header line)."""
     strict: bool = False
     """Reject rows with an empty text instead of dropping them with a warning."""
     encoding: str = "utf-8"
-    """Text encoding of CSV and JSONL files."""
+    """Text encoding of CSV, TSV and JSON files."""
 
     @field_validator("labels")
     @classmethod
     def _distinct(cls, labels: list[str]) -> list[str]:
-        if len(set(labels)) != len(labels):
-            raise ValueError(f"a label column is listed twice: {labels}")
+        names = [entry.split("=", 1)[-1].strip() for entry in labels]
+        if not all(names) or any(not part.strip() for e in labels for part in e.split("=", 1)):
+            raise ValueError(f"a label is empty in {labels}")
+        if len(set(names)) != len(names):
+            raise ValueError(f"a label is listed twice: {labels}")
         return labels
+
+    @field_validator("label_map")
+    @classmethod
+    def _zero_or_one(cls, mapping: dict[str, int] | None) -> dict[str, int] | None:
+        if mapping is not None and not set(mapping.values()) <= {0, 1}:
+            raise ValueError("label_map values must be 0 or 1")
+        return mapping
+
+    @property
+    def label_names(self) -> list[str]:
+        """The labels, renamed (``HS=Odio`` -> ``Odio``)."""
+        return [entry.split("=", 1)[-1].strip() for entry in self.labels]
+
+    @property
+    def label_columns(self) -> list[str]:
+        """The file columns the labels are read from (``HS=Odio`` -> ``HS``)."""
+        return [entry.split("=", 1)[0].strip() for entry in self.labels]
+
+
+TRAINED_DATA = ("text_column", "labels", "min_votes", "positive", "label_map", "id_column")
+"""The data settings a model keeps from its training, which evaluating it starts from."""
 
 
 class CVConfig(_Settings):
@@ -221,6 +255,35 @@ class StackConfig(_Settings):
     Datathon training set, benchmarks/RESULTS.md)."""
 
 
+class ThresholdConfig(_Settings):
+    """How decision thresholds are tuned on the out-of-fold predictions, and applied.
+
+    Example:
+        >>> ThresholdConfig(objective="precision>=0.8").objective
+        'precision>=0.8'
+    """
+
+    objective: str = "auto"
+    """What each label's threshold maximises: f1, macro_f1 (two-class), accuracy,
+    precision>=X (most recall at that precision) or recall>=X; auto serves the headline
+    metric (two-class macro-F1 for one label, F1 per label otherwise)."""
+    per_label: dict[str, str] = Field(default_factory=dict)
+    """Objectives for some labels, overriding objective, e.g. {Odio: precision>=0.8}."""
+    decision_rule: Literal["independent", "targets_require_main"] = "independent"
+    """targets_require_main: a label other than the main one is decided positive only when
+    the main label is (no target group without hate)."""
+
+    @field_validator("objective")
+    @classmethod
+    def _objective(cls, value: str) -> str:
+        return value if value == "auto" else check_objective(value)
+
+    @field_validator("per_label")
+    @classmethod
+    def _objectives(cls, values: dict[str, str]) -> dict[str, str]:
+        return {label: check_objective(objective) for label, objective in values.items()}
+
+
 class RunConfig(_Settings):
     """Everything a training run needs besides the data files.
 
@@ -239,6 +302,11 @@ class RunConfig(_Settings):
     """Tweet normalisation steps; null uses the backend's default."""
     cv: CVConfig = Field(default_factory=CVConfig)
     """Fold split."""
+    metric: Literal["auto", "f1_custom", "macro_f1", "main_f1", "accuracy"] = "auto"
+    """Headline metric, shown first and used for ranking: auto is f1_custom for the Datathon
+    labels and macro_f1 (scikit-learn's) otherwise."""
+    thresholds: ThresholdConfig = Field(default_factory=ThresholdConfig)
+    """Threshold tuning and the decision rule."""
     tfidf: TfidfConfig = Field(default_factory=TfidfConfig)
     """TF-IDF backend settings."""
     transformer: TransformerConfig = Field(default_factory=TransformerConfig)
@@ -252,6 +320,34 @@ class RunConfig(_Settings):
         if not value.strip():
             raise ValueError("give 'tfidf', a Hugging Face encoder or stack:A+B")
         return value.strip()
+
+    def headline(self, labels: list[str]) -> str:
+        """The headline metric for ``labels`` (``metric``, with ``auto`` resolved).
+
+        >>> RunConfig().headline(["HS"]), RunConfig().headline(list(DATATHON_LABELS))
+        ('macro_f1', 'f1_custom')
+        """
+        try:
+            return resolve_metric(self.metric, labels)
+        except ValueError as exc:
+            raise OdioError(f"setting 'metric' (--metric): {exc}") from None
+
+    def objectives(self, labels: list[str]) -> list[str]:
+        """The threshold objective of each label (``auto`` resolved from the headline).
+
+        >>> RunConfig().objectives(["HS"]), RunConfig().objectives(["Odio", "Mujeres"])
+        (['macro_f1'], ['f1', 'f1'])
+        """
+        unknown = sorted(set(self.thresholds.per_label) - set(labels))
+        if unknown:
+            raise OdioError(
+                f"setting 'thresholds.per_label' names {unknown[0]!r}, which is not a label "
+                f"({', '.join(labels)})"
+            )
+        objective = self.thresholds.objective
+        if objective == "auto":
+            objective = default_objective(self.headline(labels), len(labels))
+        return [self.thresholds.per_label.get(label, objective) for label in labels]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> RunConfig:
@@ -316,7 +412,8 @@ def describe_error(exc: ValidationError) -> str:
     message = error["msg"].removeprefix("Value error, ")
     message = message[:1].lower() + message[1:]
     given = error.get("input")
-    shown = "" if isinstance(given, dict) or given is None else f", got {given!r}"
+    quiet = isinstance(given, dict) or given is None or repr(given) in message
+    shown = "" if quiet else f", got {given!r}"
     return f"setting '{key}'" + (f" ({flag})" if flag else "") + f": {message}{shown}"
 
 

@@ -36,7 +36,8 @@ def test_health_and_model_endpoints(client, detector):
     assert info["backend"] == "tfidf" and info["runtime"] == "scikit-learn"
     assert info["limits"] == {"max_texts": 256, "max_chars": 5000}
     assert set(info["thresholds"]) == set(detector.labels)
-    assert info["auth"] is False and "test" in info["f1_custom_tuned"]
+    assert info["auth"] is False and "test" in info["scores_tuned"]
+    assert info["metric"] == "f1_custom" and info["decision_rule"] == "independent"
 
 
 def test_predict_answers_in_request_order(client, detector):

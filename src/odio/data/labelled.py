@@ -1,29 +1,39 @@
-"""Labelled tweets: texts and a 0/1 label matrix read from a table, with errors a user can act on.
+"""Labelled tweets: texts, a 0/1 label matrix and row ids, read from a table as it is shipped.
 
-Every problem a user can fix (missing file or column, bad label value, bad encoding) raises
-:class:`~odio.errors.OdioError` naming the file, the row or the column. Rows are never lost
-silently: :class:`LoadReport` counts the rows read, used and dropped.
+Labels may be annotator vote counts (binarised at ``min_votes``), 0/1, or text values
+mapped with ``positive`` (``sexist`` -> 1, anything else -> 0) or ``label_map``. A label can
+be read from a column of another name (``HS=Odio``). Every problem a user can fix raises
+:class:`~odio.errors.OdioError` naming the file, the row or the column; rows are numbered
+from 0, the first data row. Rows are never lost silently: :class:`LoadReport` counts the
+rows read, used and dropped.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from odio.config import DataConfig
-from odio.data.tables import is_text, read_table, require_columns
+from odio.data.tables import Table, is_text, read_table, require_columns
 from odio.errors import OdioError
 
 log = logging.getLogger(__name__)
 
+ID_COLUMNS = ("id", "tweet_id")
+"""Columns taken as row ids when ``id_column`` is not set."""
+MAX_VOTES = 1000
+"""Vote counts above this are taken for a mistake (an id column given as a label?)."""
+
 
 @dataclass
 class LoadReport:
-    """How many rows a file had and what happened to them."""
+    """How many rows a file had, what happened to them, and how its labels were read."""
 
     path: str
     rows_read: int
@@ -31,18 +41,30 @@ class LoadReport:
     dropped: dict[str, int] = field(default_factory=dict)
     """Reason -> number of rows dropped for it."""
     label_format: str = "votes"
-    """How the labels were read: ``votes`` (binarised at ``min_votes``) or ``binary``."""
+    """How the labels were read: ``votes`` (binarised at ``min_votes``), ``binary`` (0/1)
+    or ``text`` (values mapped with ``positive`` or ``label_map``)."""
+    min_votes: int | None = None
+    """The vote threshold, for ``votes`` only."""
+    sha256: str = ""
+    """The first 16 hex digits of the file's SHA-256 (what was trained on, for comparisons)."""
+    id_column: str | None = None
+    """The column of row ids, if any."""
 
     @property
     def rows_dropped(self) -> int:
         return sum(self.dropped.values())
 
     def summary(self) -> str:
-        """One line for the console, e.g. ``train.csv: 2256 rows read, 2256 used, 0 dropped``."""
+        """One line for the console.
+
+        >>> LoadReport("train.csv", 10, 9, {"empty text": 1}, "votes", 2).summary()
+        'train.csv: 10 rows read, 9 used, 1 dropped (1 empty text); labels: votes >= 2'
+        """
         why = ", ".join(f"{n} {reason}" for reason, n in self.dropped.items() if n)
+        how = f"votes >= {self.min_votes}" if self.label_format == "votes" else self.label_format
         return (
             f"{self.path}: {self.rows_read} rows read, {self.rows_used} used, "
-            f"{self.rows_dropped} dropped" + (f" ({why})" if why else "")
+            f"{self.rows_dropped} dropped" + (f" ({why})" if why else "") + f"; labels: {how}"
         )
 
 
@@ -54,8 +76,9 @@ class LabelledData:
         texts: raw tweet texts of the rows kept.
         Y: ``(n, n_labels)`` int8 matrix of 0/1 labels.
         labels: label names, in column order.
-        rows: 1-based data-row numbers in the file of the rows kept.
-        frame: the kept rows with all their columns (ids, metadata).
+        rows: 0-based positions, in the file, of the rows kept.
+        ids: the rows' ids (from the id column), or ``None``.
+        frame: the kept rows with all their columns.
         report: counts of rows read, used and dropped.
     """
 
@@ -63,6 +86,7 @@ class LabelledData:
     Y: np.ndarray
     labels: list[str]
     rows: np.ndarray
+    ids: list[str] | None
     frame: pd.DataFrame
     report: LoadReport
 
@@ -70,101 +94,187 @@ class LabelledData:
 def load_labelled(
     path: str | Path, config: DataConfig | None = None, *, training: bool = True
 ) -> LabelledData:
-    """Read texts and labels, binarise votes, drop (or reject) rows without text.
+    """Read texts and labels, make labels 0/1, drop (or reject) rows without text.
 
     Args:
-        path: a CSV, JSONL or Parquet file.
-        config: column names and vote threshold; the Datathon schema by default.
-        training: when True, a label column with no positive row is an error (nothing
-            could be learned from it).
+        path: a CSV, TSV, JSON Lines, JSON or Parquet file.
+        config: columns, label renames and how labels become 0/1; the Datathon schema by
+            default.
+        training: when True, a label with no positive row is an error (nothing could be
+            learned from it).
 
     Example:
         >>> import tempfile, os
-        >>> p = os.path.join(tempfile.mkdtemp(), "t.csv")
-        >>> _ = open(p, "w").write("text,Odio\\nhola,0\\nchao,3\\n,2\\n")
-        >>> d = load_labelled(p, DataConfig(labels=["Odio"]))
-        >>> d.Y.ravel().tolist(), d.report.rows_dropped
-        ([0, 1], 1)
+        >>> p = os.path.join(tempfile.mkdtemp(), "t.tsv")
+        >>> _ = open(p, "w").write('id\\ttext\\tHS\\n7\\t"hola"\\tno\\n8\\tchao\\tyes\\n')
+        >>> d = load_labelled(p, DataConfig(labels=["HS=Odio"], positive=["yes"]))
+        >>> d.texts, d.Y.ravel().tolist(), d.ids, d.labels
+        (['"hola"', 'chao'], [0, 1], ['7', '8'], ['Odio'])
     """
     config = config or DataConfig()
-    frame = read_table(path, encoding=config.encoding)
-    rows_read = len(frame)
-    if rows_read == 0:
-        raise OdioError(f"{path} has a header but no rows")
-    require_columns(path, frame, [config.text_column, *config.labels])
+    table = Table(path, sep=config.sep, encoding=config.encoding)
+    frame = read_table(table)
+    name = table.name
+    if len(frame) == 0:
+        raise OdioError(f"{name} has a header but no rows")
+    id_column = config.id_column or next((c for c in ID_COLUMNS if c in frame.columns), None)
+    columns = [config.text_column, *config.label_columns]
+    require_columns(table, frame, columns + ([id_column] if id_column else []))
 
-    texts = frame[config.text_column]
-    is_text_row = texts.map(is_text)
+    is_text_row = frame[config.text_column].map(is_text).to_numpy()
     if not is_text_row.all():
-        bad = np.flatnonzero(~is_text_row.to_numpy()) + 1
+        bad = np.flatnonzero(~is_text_row)
         if config.strict:
             raise OdioError(
-                f"{path}: {len(bad)} rows have an empty text (rows {_some(bad)}); "
+                f"{name}: {len(bad)} rows have an empty text (rows {_some(bad)}); "
                 "fix them or run without --strict to drop them"
             )
-        log.warning("%s: dropped %d rows with an empty text (rows %s)", path, len(bad), _some(bad))
+        log.warning("%s: dropped %d rows with an empty text (rows %s)", name, len(bad), _some(bad))
 
-    votes = np.column_stack([_numeric_labels(path, frame, col) for col in config.labels])
-    label_format = config.label_format
-    if label_format == "auto":
-        label_format = "binary" if np.isin(votes, (0, 1)).all() else "votes"
-    if label_format == "binary":
-        outside = ~np.isin(votes, (0, 1))
-        if outside.any():
-            r, c = np.argwhere(outside)[0]
-            raise OdioError(
-                f"{path}: label column {config.labels[c]!r} row {r + 1} holds {votes[r, c]:g}, "
-                "but label_format is 'binary' (0/1)"
-            )
-        Y = votes.astype(np.int8)
-    else:
-        Y = (votes >= config.min_votes).astype(np.int8)
-
-    keep = is_text_row.to_numpy()
-    Y = Y[keep]
-    if training:
-        for j, label in enumerate(config.labels):
-            if not Y[:, j].any():
-                rule = "0/1" if label_format == "binary" else f"min_votes={config.min_votes}"
-                raise OdioError(
-                    f"{path}: label column {label!r} has no positive row ({rule}); "
-                    "nothing can be learned from it: drop it with --labels or lower --min-votes"
-                )
+    keep = is_text_row
     kept = frame[keep].reset_index(drop=True)
+    Y, label_format = _labels(name, kept, config, np.flatnonzero(keep))
+    labels = config.label_names
+    if training:
+        for j, label in enumerate(labels):
+            if not Y[:, j].any():
+                raise OdioError(
+                    f"{name}: label {label!r} has no positive row ({_rule(config, label_format)});"
+                    " nothing can be learned from it: drop it with --labels"
+                    + (" or lower --min-votes" if label_format == "votes" else "")
+                )
     report = LoadReport(
-        path=str(path),
-        rows_read=rows_read,
+        path=name,
+        rows_read=len(frame),
         rows_used=int(keep.sum()),
         dropped={"empty text": int((~keep).sum())},
         label_format=label_format,
+        min_votes=config.min_votes if label_format == "votes" else None,
+        sha256=file_digest(path),
+        id_column=id_column,
     )
     return LabelledData(
         texts=kept[config.text_column].tolist(),
         Y=Y,
-        labels=list(config.labels),
-        rows=np.flatnonzero(keep) + 1,
+        labels=labels,
+        rows=np.flatnonzero(keep),
+        ids=None if id_column is None else kept[id_column].astype(str).tolist(),
         frame=kept,
         report=report,
     )
 
 
-def _numeric_labels(path: str | Path, frame: pd.DataFrame, column: str) -> np.ndarray:
-    raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce")
-    bad = values.isna().to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        shown = raw.iloc[row]
-        what = "an empty value" if pd.isna(shown) else f"non-numeric value {shown!r}"
+def file_digest(path: str | Path) -> str:
+    """The first 16 hex digits of a file's SHA-256 (empty for standard input)."""
+    if str(path) == "-":
+        return ""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _labels(
+    name: str, frame: pd.DataFrame, config: DataConfig, rows: np.ndarray
+) -> tuple[np.ndarray, str]:
+    """The ``(n, n_labels)`` 0/1 matrix and how it was read (votes, binary or text)."""
+    columns = config.label_columns
+    if config.positive is not None or config.label_map is not None:
+        return np.column_stack([_mapped(name, frame[c], c, config, rows) for c in columns]).astype(
+            np.int8
+        ), "text"
+    values = np.column_stack([_numeric(name, frame[c], c, rows) for c in columns])
+    label_format = config.label_format
+    if label_format == "auto":
+        label_format = "binary" if np.isin(values, (0, 1)).all() else "votes"
+    if label_format == "binary":
+        outside = ~np.isin(values, (0, 1))
+        if outside.any():
+            r, c = np.argwhere(outside)[0]
+            raise OdioError(
+                f"{name}: label column {columns[c]!r} row {rows[r]} holds {values[r, c]:g}, "
+                "but the labels are read as binary (0/1): use --label-format votes"
+            )
+        return values.astype(np.int8), label_format
+    fractional = values != np.round(values)
+    if fractional.any() or (values > MAX_VOTES).any():
+        r, c = np.argwhere(fractional | (values > MAX_VOTES))[0]
         raise OdioError(
-            f"{path}: label column {column!r} row {row + 1} has {what}; "
-            "labels must be vote counts (0..N) or 0/1"
+            f"{name}: label column {columns[c]!r} row {rows[r]} holds {values[r, c]:g}, "
+            f"which is not a vote count (a whole number from 0 to {MAX_VOTES})"
+        )
+    return (values >= config.min_votes).astype(np.int8), label_format
+
+
+def _numeric(name: str, raw: pd.Series, column: str, rows: np.ndarray) -> np.ndarray:
+    scalars = pd.Series([v if np.isscalar(v) else None for v in raw], dtype=object)
+    values = pd.to_numeric(scalars, errors="coerce")
+    bad = (values.isna() | ~np.isfinite(values.fillna(0))).to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        shown = raw.iloc[i]
+        what = "an empty value" if _missing(shown) else f"the value {shown!r}"
+        distinct = raw.dropna().astype(str).unique()
+        hint = (
+            f"; for text labels give the positive value with --positive (values seen: "
+            f"{', '.join(map(repr, distinct[:5]))})"
+            if isinstance(shown, str) and not shown.strip().lstrip("-").replace(".", "").isdigit()
+            else ""
+        )
+        raise OdioError(
+            f"{name}: label column {column!r} row {rows[i]} has {what}; labels must be "
+            f"vote counts (0..N) or 0/1{hint}"
         )
     numbers = values.to_numpy(dtype=float)
     if (numbers < 0).any():
-        row = int(np.flatnonzero(numbers < 0)[0])
-        raise OdioError(f"{path}: label column {column!r} row {row + 1} is negative")
+        raise OdioError(
+            f"{name}: label column {column!r} row {rows[np.flatnonzero(numbers < 0)[0]]} "
+            "is negative"
+        )
     return numbers
+
+
+def _mapped(
+    name: str, raw: pd.Series, column: str, config: DataConfig, rows: np.ndarray
+) -> np.ndarray:
+    """Text label values as 0/1, through ``positive`` or ``label_map``."""
+    text = pd.Series([None if _missing(v) else str(v).strip() for v in raw], dtype=object)
+    if text.isna().any():
+        raise OdioError(
+            f"{name}: label column {column!r} row {rows[int(np.flatnonzero(text.isna())[0])]} "
+            "has an empty value"
+        )
+    seen = set(text)
+    if config.positive is not None:
+        missing = [v for v in config.positive if v not in seen]
+        if missing:
+            raise OdioError(
+                f"{name}: label column {column!r} never holds {missing[0]!r} (--positive); "
+                f"its values: {', '.join(map(repr, sorted(seen)[:8]))}"
+            )
+        return text.isin(config.positive).to_numpy()
+    mapping = config.label_map or {}
+    unknown = sorted(seen - set(mapping))
+    if unknown:
+        raise OdioError(
+            f"{name}: label column {column!r} holds {unknown[0]!r}, which label_map does not "
+            f"map (it maps {', '.join(map(repr, mapping))})"
+        )
+    return text.map(mapping).to_numpy()
+
+
+def _missing(value: Any) -> bool:
+    """An empty cell (NaN, None); lists and other objects are values, not missing."""
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _rule(config: DataConfig, label_format: str) -> str:
+    if label_format == "votes":
+        return f"min_votes={config.min_votes}"
+    if label_format == "text":
+        return "positive=" + ",".join(config.positive or []) if config.positive else "label_map"
+    return "0/1"
 
 
 def _some(rows: np.ndarray, limit: int = 5) -> str:

@@ -1,120 +1,175 @@
-"""Reading tables of tweets: CSV/TSV, JSON Lines and Parquet, whole or in chunks.
+"""Reading tables of tweets as their authors ship them: CSV, TSV, JSON Lines, JSON arrays,
+Parquet, from a file or from standard input (``-``), whole or in chunks.
 
-Every problem a user can fix (missing file or column, bad encoding, malformed file) raises
-:class:`~odio.errors.OdioError` naming the file and, where it can, the line or column.
+- The delimiter comes from ``sep``, else the name (``.tsv``, ``.tab``), else the header
+  line (the most frequent of ``,``, tab, ``;`` and ``|``).
+- Tab-separated files are read with quotes kept as the file has them: in TSV a ``"`` is
+  part of the text, not a field delimiter.
+- ``.json`` holds either JSON Lines or one array of objects (told by its first character).
+- A leading unnamed index column (what ``DataFrame.to_csv`` writes) is kept, named ``""``.
+
+Every problem a user can fix (missing file, unknown encoding, bad bytes, malformed line,
+repeated column) raises :class:`~odio.errors.OdioError` naming the file and, where it can,
+the line or column.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
+import json
+import sys
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pandas as pd
 
 from odio.errors import OdioError
 
-CSV_SUFFIXES = (".csv", ".tsv")
-JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
-PARQUET_SUFFIXES = (".parquet", ".pq")
+STDIN = "-"
+"""The file name that means standard input (and standard output for ``odio predict -o``)."""
+SUFFIXES = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+"""File name endings and the format each means (``json``: JSON Lines or an array)."""
+FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
+SEPARATORS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+"""Names a ``--sep`` may be given by, besides the character itself."""
 
 
 def is_text(value: Any) -> bool:
     """Whether a cell holds a tweet: a string with something besides whitespace.
 
-    >>> [is_text(v) for v in ("hola", "  ", None, float("nan"), 3)]
-    [True, False, False, False, False]
+    >>> [is_text(v) for v in ("hola", "  ", None, float("nan"), 3, ["a"])]
+    [True, False, False, False, False, False]
     """
     return isinstance(value, str) and bool(value.strip())
 
 
-def file_format(path: str | Path) -> str:
-    """``csv``, ``jsonl`` or ``parquet``, from the file name.
+@dataclass(frozen=True)
+class Table:
+    """Where a table is and how to read it.
 
-    >>> file_format("tweets.jsonl")
-    'jsonl'
+    Args:
+        path: the file, or ``-`` for standard input.
+        format: ``csv``, ``tsv``, ``jsonl``, ``json`` or ``parquet`` (``None``: from the
+            name; standard input is CSV unless given).
+        sep: the delimiter of a CSV (``None``: from the name or the header line).
+        encoding: the text encoding of CSV, TSV and JSON.
+
+    Example:
+        >>> Table("tweets.tsv").kind, repr(Table("tweets.tsv").separator())
+        ('tsv', "'\\\\t'")
+    """
+
+    path: str | Path
+    format: str | None = None
+    sep: str | None = None
+    encoding: str = "utf-8"
+
+    @property
+    def name(self) -> str:
+        """How to name the table in messages."""
+        return "standard input" if self.is_stdin else str(self.path)
+
+    @property
+    def is_stdin(self) -> bool:
+        return str(self.path) == STDIN
+
+    @property
+    def kind(self) -> str:
+        """The format: given, from the name, CSV for standard input."""
+        if self.format:
+            if self.format not in FORMATS:
+                raise OdioError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
+            return self.format
+        if self.is_stdin:
+            return "tsv" if self.sep in ("\t", "tab", "\\t") else "csv"
+        return format_of(self.path)
+
+    def separator(self, header: str = "") -> str:
+        """The delimiter of a CSV or TSV, guessed from its ``header`` line when not known."""
+        if self.sep:
+            return SEPARATORS.get(self.sep.lower(), self.sep)
+        if self.kind == "tsv":
+            return "\t"
+        counts = Counter(ch for ch in _unquoted(header) if ch in ",\t;|")
+        return counts.most_common(1)[0][0] if counts else ","
+
+
+def format_of(path: str | Path) -> str:
+    """The format a file name means.
+
+    >>> format_of("tweets.jsonl"), format_of("x.TSV")
+    ('jsonl', 'tsv')
     """
     suffix = Path(path).suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        return "csv"
-    if suffix in JSONL_SUFFIXES:
-        return "jsonl"
-    if suffix in PARQUET_SUFFIXES:
-        return "parquet"
-    raise OdioError(
-        f"{path}: unknown file type {suffix or '(no suffix)'!r}; "
-        "use .csv, .tsv, .jsonl/.ndjson or .parquet"
-    )
+    if suffix not in SUFFIXES:
+        raise OdioError(
+            f"{path}: unknown file type {suffix or '(no suffix)'!r}; use .csv, .tsv, "
+            ".jsonl/.ndjson, .json or .parquet (or give the format)"
+        )
+    return SUFFIXES[suffix]
 
 
 def iter_table(
-    path: str | Path,
+    table: Table | str | Path,
     *,
     chunksize: int | None = None,
-    encoding: str = "utf-8",
     as_text: bool = False,
 ) -> Iterator[pd.DataFrame]:
-    """Yield a table file as DataFrames of at most ``chunksize`` rows (one if ``None``).
+    """Yield a table as DataFrames of at most ``chunksize`` rows (one if ``None``).
 
-    A leading unnamed index column (what ``DataFrame.to_csv`` writes) is kept, named ``""``.
-    With ``as_text`` CSV cells are read verbatim as strings, so ids and empty cells survive
-    a round trip unchanged.
+    With ``as_text`` CSV and TSV cells are read verbatim as strings, so ids and empty
+    cells survive a round trip unchanged.
 
     Example:
         >>> import tempfile, os
         >>> p = os.path.join(tempfile.mkdtemp(), "t.csv")
-        >>> _ = open(p, "w").write("text,Odio\\nhola,0\\n")
-        >>> next(iter_table(p)).shape
-        (1, 2)
+        >>> _ = open(p, "w").write("text;Odio\\nhola;0\\n")
+        >>> next(iter_table(p)).columns.tolist()
+        ['text', 'Odio']
     """
-    path = Path(path)
-    fmt = file_format(path)
-    if not path.exists():
-        raise OdioError(f"file not found: {path}")
-    if path.is_dir():
-        raise OdioError(f"{path} is a directory, not a data file")
-    if path.stat().st_size == 0:
-        raise OdioError(f"{path} is empty")
+    table = table if isinstance(table, Table) else Table(table)
+    if chunksize is not None and chunksize < 1:
+        raise OdioError(f"chunk size must be at least 1 row, got {chunksize}")
+    kind = table.kind
     try:
-        if fmt == "csv":
-            chunks = pd.read_csv(
-                path,
-                sep="\t" if path.suffix.lower() == ".tsv" else ",",
-                encoding=encoding,
-                chunksize=chunksize,
-                dtype=str if as_text else None,
-                keep_default_na=not as_text,
-            )
-            yield from (_name_index(c) for c in _as_iter(chunks))
-        elif fmt == "jsonl":
-            reader = pd.read_json(
-                path, lines=True, chunksize=chunksize, encoding=encoding, dtype=False
-            )
-            yield from _as_iter(reader)
+        codecs.lookup(table.encoding)
+    except LookupError:
+        raise OdioError(f"unknown encoding {table.encoding!r} (e.g. utf-8, latin-1)") from None
+    if not table.is_stdin:
+        path = Path(table.path)
+        if not path.exists():
+            raise OdioError(f"file not found: {path}")
+        if path.is_dir():
+            raise OdioError(f"{path} is a directory, not a data file")
+        if path.stat().st_size == 0:
+            raise OdioError(f"{path} is empty")
+    try:
+        if kind in ("csv", "tsv"):
+            yield from _read_delimited(table, chunksize, as_text)
+        elif kind in ("jsonl", "json"):
+            yield from _read_json(table, chunksize)
         else:
-            import pyarrow.parquet as pq
-
-            parquet = pq.ParquetFile(path)
-            for batch in parquet.iter_batches(batch_size=chunksize or 1 << 30):
-                yield batch.to_pandas()
-    except UnicodeDecodeError:
-        raise OdioError(_decode_error(path, encoding)) from None
-    except pd.errors.EmptyDataError:
-        raise OdioError(f"{path} is empty") from None
-    except pd.errors.ParserError as exc:
-        raise OdioError(f"{path}: not valid CSV ({_first_line(exc)})") from None
-    except ValueError as exc:
-        if fmt == "jsonl":
-            raise OdioError(f"{path}: not valid JSON Lines ({_first_line(exc)})") from None
-        raise
-    except OSError as exc:
-        if fmt == "parquet":
-            raise OdioError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
-        raise
+            yield from _read_parquet(table, chunksize)
+    except UnicodeDecodeError as exc:
+        raise OdioError(_decode_error(table, exc)) from None
 
 
-def read_table(path: str | Path, *, encoding: str = "utf-8") -> pd.DataFrame:
-    """Read a whole table file, dropping a leading unnamed index column.
+def read_table(table: Table | str | Path) -> pd.DataFrame:
+    """Read a whole table, dropping a leading unnamed index column.
 
     Example:
         >>> import tempfile, os
@@ -123,22 +178,126 @@ def read_table(path: str | Path, *, encoding: str = "utf-8") -> pd.DataFrame:
         >>> list(read_table(p).columns)
         ['text', 'Odio']
     """
-    frames = list(iter_table(path, encoding=encoding))
+    frames = list(iter_table(table))
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if len(frame.columns) and frame.columns[0] == "":
         frame = frame.drop(columns=[""])
     return frame.reset_index(drop=True)
 
 
-def require_columns(path: str | Path, frame: pd.DataFrame, columns: list[str]) -> None:
+def require_columns(table: Table | str | Path, frame: pd.DataFrame, columns: list[str]) -> None:
     """Raise an error naming the missing columns and the ones the file has."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
+        name = table.name if isinstance(table, Table) else str(table)
         what = "column" if len(missing) == 1 else "columns"
         have = ", ".join(repr(c) for c in frame.columns if c != "")
         raise OdioError(
-            f"{path}: {what} {', '.join(map(repr, missing))} not found; the file has: {have}"
+            f"{name}: {what} {', '.join(map(repr, missing))} not found; the file has: {have}"
         )
+
+
+def _text_stream(table: Table) -> TextIO:
+    if table.is_stdin:
+        return io.TextIOWrapper(sys.stdin.buffer, encoding=table.encoding, newline="")
+    return open(table.path, encoding=table.encoding, newline="")  # noqa: SIM115 - closed by caller
+
+
+def _read_delimited(table: Table, chunksize: int | None, as_text: bool) -> Iterator[pd.DataFrame]:
+    stream = _text_stream(table)
+    try:
+        header = stream.readline()
+        if not header.strip():
+            raise OdioError(f"{table.name} is empty")
+        sep = table.separator(header)
+        quoting: Any = csv.QUOTE_NONE if sep == "\t" else csv.QUOTE_MINIMAL
+        names = next(csv.reader([header], delimiter=sep, quoting=quoting))
+        repeated = sorted({n for n in names if names.count(n) > 1 and n})
+        if repeated:
+            raise OdioError(
+                f"{table.name}: column {repeated[0]!r} appears more than once in the header"
+            )
+        body = io.StringIO(header + stream.read()) if table.is_stdin else None
+        source: Any = body if body is not None else table.path
+        options: dict[str, Any] = {"sep": sep, "quoting": quoting}
+        reader: Any = pd.read_csv(
+            source,
+            **options,
+            encoding=None if body is not None else table.encoding,
+            chunksize=chunksize,
+            dtype=str if as_text else None,
+            keep_default_na=not as_text,
+        )
+        frames = [reader] if isinstance(reader, pd.DataFrame) else reader
+        try:
+            for frame in frames:
+                yield _name_index(frame)
+        finally:
+            if not isinstance(reader, pd.DataFrame):
+                reader.close()
+    except pd.errors.EmptyDataError:
+        raise OdioError(f"{table.name} is empty") from None
+    except pd.errors.ParserError as exc:
+        what = "TSV" if sep == "\t" else "CSV"
+        hint = "" if table.sep else f"; if it is not {what}, give its delimiter with --sep"
+        raise OdioError(f"{table.name}: not valid {what} ({_first_line(exc)}){hint}") from None
+    finally:
+        if not table.is_stdin:
+            stream.close()
+
+
+def _read_json(table: Table, chunksize: int | None) -> Iterator[pd.DataFrame]:
+    """JSON Lines, one object per line, read line by line (errors name the line); or a
+    ``.json`` file holding one array of objects."""
+    stream = _text_stream(table)
+    try:
+        if table.kind == "json":
+            first = stream.read(1)
+            while first.isspace():
+                first = stream.read(1)
+            if first == "[":
+                try:
+                    records = json.loads(first + stream.read())
+                except json.JSONDecodeError as exc:
+                    raise OdioError(f"{table.name}: not valid JSON ({exc})") from None
+                if not all(isinstance(r, dict) for r in records):
+                    raise OdioError(f"{table.name}: a JSON array of objects is expected")
+                yield pd.DataFrame.from_records(records)
+                return
+            stream = io.StringIO(first + stream.read())
+        rows: list[dict[str, Any]] = []
+        for number, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise OdioError(
+                    f"{table.name}: line {number} is not valid JSON ({exc.msg}, column {exc.colno})"
+                ) from None
+            if not isinstance(record, dict):
+                raise OdioError(f"{table.name}: line {number} is not a JSON object")
+            rows.append(record)
+            if chunksize and len(rows) == chunksize:
+                yield pd.DataFrame.from_records(rows)
+                rows = []
+        if rows:
+            yield pd.DataFrame.from_records(rows)
+    finally:
+        stream.close()
+
+
+def _read_parquet(table: Table, chunksize: int | None) -> Iterator[pd.DataFrame]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source: Any = io.BytesIO(sys.stdin.buffer.read()) if table.is_stdin else table.path
+    try:
+        parquet = pq.ParquetFile(source)
+        for batch in parquet.iter_batches(batch_size=chunksize or 1 << 30):
+            yield batch.to_pandas()
+    except (pa.ArrowException, OSError) as exc:
+        raise OdioError(f"{table.name}: not a readable Parquet file ({_first_line(exc)})") from None
 
 
 def _name_index(frame: pd.DataFrame) -> pd.DataFrame:
@@ -148,25 +307,22 @@ def _name_index(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _as_iter(chunks: Any) -> Iterator[pd.DataFrame]:
-    """The frames of a pandas reader (a context manager) or the one frame read whole."""
-    if isinstance(chunks, pd.DataFrame):
-        yield chunks
-    else:
-        with chunks:
-            yield from chunks
+def _unquoted(line: str) -> str:
+    """``line`` without the parts inside double quotes (a comma in a quoted header name)."""
+    return "".join(part for i, part in enumerate(line.split('"')) if i % 2 == 0)
 
 
-def _decode_error(path: Path, encoding: str) -> str:
-    data = path.read_bytes()
-    try:
-        data.decode(encoding)
-        where = ""
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        where = f" at byte {exc.start} (line {line})"
+def _decode_error(table: Table, exc: UnicodeDecodeError) -> str:
+    where = ""
+    if not table.is_stdin:
+        data = Path(table.path).read_bytes()
+        try:
+            data.decode(table.encoding)
+        except UnicodeDecodeError as error:
+            line = data.count(b"\n", 0, error.start) + 1
+            where = f" at byte {error.start} (line {line})"
     return (
-        f"{path}: cannot decode as {encoding}{where}; re-save the file as UTF-8 "
+        f"{table.name}: cannot decode as {table.encoding}{where}; re-save the file as UTF-8 "
         "or pass its encoding with --encoding (e.g. latin-1)"
     )
 

@@ -1,18 +1,25 @@
-"""Scoring files of any size: stream in chunks, keep every row and column, write atomically."""
+"""Scoring files of any size: stream in chunks, keep every row and column, write atomically.
+
+Input and output are CSV, TSV, JSON Lines, JSON (an array) or Parquet, or ``-``: standard
+input and output (CSV unless a format is given), so ``odio predict`` fits in a pipe.
+"""
 
 from __future__ import annotations
 
+import csv
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from odio.data.tables import file_format, is_text, iter_table, require_columns
+from odio.data.tables import STDIN, Table, format_of, is_text, iter_table, require_columns
 from odio.errors import OdioError
 from odio.files import staging_file
 from odio.inference.detector import Detector
@@ -42,36 +49,49 @@ class PredictReport:
 
 def predict_file(
     detector: Detector,
-    input_path: str | Path,
-    output_path: str | Path,
+    source: Table | str | Path,
+    output: str | Path,
     *,
     text_column: str = "text",
     chunksize: int = 4096,
-    encoding: str = "utf-8",
+    out_format: str | None = None,
     progress: bool = True,
 ) -> PredictReport:
-    """Add ``prob_<label>`` and ``pred_<label>`` columns to every row of a CSV/JSONL/Parquet.
+    """Add ``prob_<label>`` and ``pred_<label>`` columns to every row of a table.
 
-    Rows and columns come out in input order; memory stays bounded by ``chunksize``.
-    The output appears only when complete (written to a temporary file, then renamed);
-    on any failure no output is left and an existing file at ``output_path`` is untouched.
-    The progress bar shows rows done and the scoring rate in tweets/s.
+    Rows and columns come out in input order; memory stays bounded by ``chunksize``. A file
+    output appears only when complete (written to a temporary file, then renamed); on any
+    failure no output is left and an existing file at ``output`` is untouched. ``-`` writes
+    to standard output. The progress bar (standard error) shows rows and tweets/s.
+
+    Args:
+        detector: the model, with its thresholds and decision rule.
+        source: the input (a :class:`~odio.data.tables.Table` gives format, delimiter and
+            encoding; a path or ``-`` takes them from the name).
+        output: the output file, or ``-``.
+        text_column: the column to score.
+        chunksize: rows per chunk.
+        out_format: the output's format (default: from its name; for ``-``, the input's).
+        progress: show the progress bar.
 
     Example:
         >>> report = predict_file(Detector.load("runs/example/model"),
         ...                       "examples/tweets_sample.csv", "/tmp/scored.csv")  # doctest: +SKIP
     """
-    input_path, output_path = Path(input_path), Path(output_path)
-    out_format = file_format(output_path)
-    sep = "\t" if output_path.suffix.lower() == ".tsv" else ","
-    if output_path.resolve() == input_path.resolve():
-        raise OdioError(f"the output {output_path} would overwrite the input")
-    if not output_path.parent.exists():
-        raise OdioError(f"output directory not found: {output_path.parent}")
-    tmp = staging_file(output_path)
+    table = source if isinstance(source, Table) else Table(source)
+    to_stdout = str(output) == STDIN
+    fmt = out_format or (table.kind if to_stdout else format_of(output))
+    output_path = Path(output)
+    if not to_stdout:
+        if not table.is_stdin and output_path.resolve() == Path(table.path).resolve():
+            raise OdioError(f"the output {output_path} would overwrite the input")
+        if output_path.is_dir():
+            raise OdioError(f"the output {output_path} is a directory; give a file name")
+        if not output_path.parent.exists():
+            raise OdioError(f"output directory not found: {output_path.parent}")
     start = time.perf_counter()
     rows = empty = 0
-    writer = None
+    sink = _Sink(fmt, None if to_stdout else staging_file(output_path))
     bar = tqdm(
         desc="scoring",
         unit=" rows",
@@ -79,30 +99,28 @@ def predict_file(
         disable=not progress,
     )
     try:
-        chunks = iter_table(input_path, chunksize=chunksize, encoding=encoding, as_text=True)
-        for i, chunk in enumerate(chunks):
+        for i, chunk in enumerate(iter_table(table, chunksize=chunksize, as_text=True)):
             if i == 0:
-                require_columns(input_path, chunk, [text_column])
+                require_columns(table, chunk, [text_column])
             scored = _score_chunk(detector, chunk, text_column)
-            writer = _write(scored, tmp, out_format, writer, first=i == 0, sep=sep)
+            sink.write(scored)
             rows += len(chunk)
-            n_empty = int(scored[f"prob_{detector.labels[0]}"].isna().sum())
-            empty += n_empty
+            empty += int(scored[f"prob_{detector.labels[0]}"].isna().sum())
             rate = (rows - empty) / max(time.perf_counter() - start, 1e-9)
             bar.set_postfix_str(f"{rate:.0f} tweets/s", refresh=False)
             bar.update(len(chunk))
-        if writer is not None:
-            writer.close()
-        os.replace(tmp, output_path)
+        sink.close()
+        if sink.path is not None:
+            os.replace(sink.path, output_path)
     except BaseException:
-        if writer is not None:
-            writer.close()
-        tmp.unlink(missing_ok=True)
+        sink.close()
+        if sink.path is not None:
+            sink.path.unlink(missing_ok=True)
         raise
     finally:
         bar.close()
     report = PredictReport(
-        output=str(output_path),
+        output="standard output" if to_stdout else str(output_path),
         rows=rows,
         scored=rows - empty,
         empty=empty,
@@ -129,22 +147,69 @@ def _score_chunk(detector: Detector, chunk: pd.DataFrame, text_column: str) -> p
     return out
 
 
-def _write(frame: pd.DataFrame, path: Path, fmt: str, writer, *, first: bool, sep: str):
-    if fmt == "csv":
-        frame.to_csv(path, mode="w" if first else "a", header=first, index=False, sep=sep)
-        return writer
-    if fmt == "jsonl":
-        text = frame.to_json(orient="records", lines=True, force_ascii=False)
-        with path.open("w" if first else "a", encoding="utf-8") as f:
-            f.write(text if text.endswith("\n") else text + "\n")
-        return writer
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+class _Sink:
+    """Writes scored chunks in one format to a (staging) file, or to standard output."""
 
-    if writer is None:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        writer = pq.ParquetWriter(path, table.schema)
-    else:
-        table = pa.Table.from_pandas(frame, schema=writer.schema, preserve_index=False)
-    writer.write_table(table)
-    return writer
+    def __init__(self, fmt: str, path: Path | None) -> None:
+        self.fmt = fmt
+        self.path = path
+        self.first = True
+        self.parquet: Any = None
+        self.stream: IO[Any] | None = None
+
+    def _open(self, binary: bool) -> IO[Any]:
+        if self.stream is None:
+            if self.path is None:
+                self.stream = sys.stdout.buffer if binary else sys.stdout
+            else:
+                self.stream = (
+                    open(self.path, "wb")  # noqa: SIM115 - closed in close()
+                    if binary
+                    else open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+                )
+        return self.stream
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.fmt in ("csv", "tsv"):
+            frame.to_csv(
+                self._open(binary=False),
+                header=self.first,
+                index=False,
+                sep="\t" if self.fmt == "tsv" else ",",
+                quoting=csv.QUOTE_MINIMAL,
+            )
+        elif self.fmt in ("jsonl", "json"):
+            stream = self._open(binary=False)
+            if self.fmt == "json":
+                body = frame.to_json(orient="records", force_ascii=False)[1:-1]
+                stream.write(("[" if self.first else ",") + body)
+            else:
+                text = frame.to_json(orient="records", lines=True, force_ascii=False)
+                stream.write(text if text.endswith("\n") else text + "\n")
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            if self.parquet is None:
+                arrow = pa.Table.from_pandas(frame, preserve_index=False)
+                self.parquet = pq.ParquetWriter(self._open(binary=True), arrow.schema)
+            else:
+                arrow = pa.Table.from_pandas(
+                    frame, schema=self.parquet.schema, preserve_index=False
+                )
+            self.parquet.write_table(arrow)
+        self.first = False
+
+    def close(self) -> None:
+        if self.fmt == "json" and self.stream is not None and not self.first:
+            self.stream.write("]\n")
+            self.first = True
+        if self.parquet is not None:
+            self.parquet.close()
+            self.parquet = None
+        if self.stream is not None:
+            if self.path is None:
+                self.stream.flush()
+            else:
+                self.stream.close()
+            self.stream = None

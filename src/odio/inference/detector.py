@@ -8,13 +8,14 @@ directory it saves to and loads from (:mod:`odio.models.modeldir`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from odio.metrics import binarize
+from odio.errors import OdioError
+from odio.metrics import DECISION_RULES, decide
 from odio.models import modeldir
 from odio.models.protocols import TextModel
 
@@ -28,7 +29,9 @@ class Detector:
     Args:
         model: what scores raw texts (see :class:`~odio.models.protocols.TextModel`).
         labels: label names, the main label first.
-        thresholds: one per label (default 0.5).
+        thresholds: one per label (default 0.5), in [0, 1].
+        decision_rule: ``independent`` or ``targets_require_main`` (see
+            :data:`odio.metrics.DECISION_RULES`).
         info: run facts kept in ``config.json`` (metrics, data settings).
 
     Example:
@@ -49,9 +52,16 @@ class Detector:
         labels: Sequence[str],
         *,
         thresholds: Sequence[float] | np.ndarray | None = None,
+        decision_rule: str = "independent",
         info: dict[str, Any] | None = None,
     ) -> None:
+        if decision_rule not in DECISION_RULES:
+            raise ValueError(
+                f"decision_rule must be one of {DECISION_RULES}, got {decision_rule!r}"
+            )
         self.model = model
+        self.decision_rule = decision_rule
+        """``independent``, or ``targets_require_main`` (no target label without the main)."""
         self.labels = list(labels)
         if model.n_labels != len(self.labels):
             raise ValueError(f"the model has {model.n_labels} labels, {len(self.labels)} named")
@@ -62,6 +72,8 @@ class Detector:
         )
         if self.thresholds.shape != (len(self.labels),):
             raise ValueError("one threshold per label is needed")
+        if not np.all((self.thresholds >= 0) & (self.thresholds <= 1)):
+            raise ValueError(f"thresholds must be in [0, 1], got {self.thresholds.tolist()}")
         self.info = dict(info or {})
         """Run facts kept in ``config.json`` (metrics, data settings, export facts)."""
 
@@ -84,8 +96,34 @@ class Detector:
         return self.model.predict_proba(texts)
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
-        """0/1 decisions for probabilities from :meth:`predict_proba`."""
-        return binarize(probabilities, self.thresholds)
+        """0/1 decisions for probabilities from :meth:`predict_proba`, under the decision
+        rule."""
+        return decide(probabilities, self.thresholds, self.decision_rule)
+
+    def with_thresholds(
+        self, thresholds: Mapping[str, float] | None = None, *, decision_rule: str | None = None
+    ) -> Detector:
+        """A Detector sharing this one's model, with some thresholds (or the rule) changed.
+
+        Example:
+            >>> strict = detector.with_thresholds({"Odio": 0.8})  # doctest: +SKIP
+        """
+        changed = dict(zip(self.labels, self.thresholds.tolist(), strict=True))
+        for label, value in (thresholds or {}).items():
+            if label not in changed:
+                raise OdioError(
+                    f"unknown label {label!r}; the model's labels are: {', '.join(self.labels)}"
+                )
+            if not 0 <= value <= 1:
+                raise OdioError(f"threshold of {label!r} must be in [0, 1], got {value}")
+            changed[label] = float(value)
+        return Detector(
+            self.model,
+            self.labels,
+            thresholds=list(changed.values()),
+            decision_rule=decision_rule or self.decision_rule,
+            info=self.info,
+        )
 
     def predict(self, texts: Sequence[str]) -> list[dict[str, dict[str, Any]]]:
         """Per text: ``{"probabilities": {label: p}, "decisions": {label: bool}}``."""
@@ -114,16 +152,28 @@ class Detector:
         """
         from odio.inference.explain import explain
 
-        return explain(self.model, self.labels, self.thresholds, text, labels, method=method)
+        return explain(
+            self.model,
+            self.labels,
+            self.thresholds,
+            text,
+            labels,
+            method=method,
+            rule=self.decision_rule,
+        )
 
     def config(self) -> dict[str, Any]:
         """What ``config.json`` holds."""
-        return modeldir.model_config(self.model.describe(), self.labels, self.thresholds, self.info)
+        return modeldir.model_config(
+            self.model.describe(), self.labels, self.thresholds, self.info, self.decision_rule
+        )
 
     def save(self, directory: str | Path) -> Path:
         """Write the self-describing model directory; returns its path."""
         directory = Path(directory)
-        modeldir.save_model(directory, self.model, self.labels, self.thresholds, self.info)
+        modeldir.save_model(
+            directory, self.model, self.labels, self.thresholds, self.info, self.decision_rule
+        )
         return directory
 
     @classmethod
@@ -154,5 +204,6 @@ class Detector:
             model,
             labels,
             thresholds=[config["thresholds"][lab] for lab in labels],
+            decision_rule=config.get("decision_rule", "independent"),
             info={k: v for k, v in config.items() if k not in modeldir.OWN_KEYS},
         )

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from odio.errors import OdioError
-from odio.metrics import binarize, logit
+from odio.metrics import decide, logit
 from odio.models.blend import Blend
 from odio.models.protocols import TextModel
 from odio.models.tfidf import TfidfModel
@@ -117,6 +117,7 @@ def explain(
     labels: Sequence[str] | None = None,
     *,
     method: str | None = None,
+    rule: str = "independent",
 ) -> Explanation:
     """Explain one raw text with a model, its labels and its decision thresholds (what
     :meth:`odio.inference.detector.Detector.explain` passes).
@@ -129,6 +130,7 @@ def explain(
         labels: labels to explain (default: all of the model's), in any order.
         method: ``linear`` or ``occlusion``; ``None`` picks ``linear`` when every member
             is a TF-IDF model, else ``occlusion``.
+        rule: the decision rule (see :func:`odio.metrics.decide`).
 
     Raises:
         OdioError: an empty text (no words once normalised), an unknown label or method.
@@ -158,7 +160,7 @@ def explain(
         scores, probabilities = occlusion(words, model.score)
     else:
         raise OdioError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    decisions = binarize(probabilities, thresholds)
+    decisions = decide(probabilities[None, :], thresholds, rule)[0]
     chosen = {model_labels[j]: j for j in index}
     return Explanation(
         text=text,

@@ -10,6 +10,7 @@ def model_card(config: dict[str, Any]) -> str:
     """A Markdown model card from a model's ``config.json`` contents."""
     labels = config["labels"]
     metrics = config.get("metrics", {})
+    metric = config.get("metric", "f1_custom")
     lines = [
         "# odio hate-speech detector",
         "",
@@ -26,7 +27,7 @@ def model_card(config: dict[str, Any]) -> str:
         lines.append(f"- data: {json.dumps(config['data'], ensure_ascii=False)}")
     rows = []
     if "cv" in metrics:
-        cv = metrics["cv"]["f1_custom"]
+        cv = metrics["cv"][metric]
         rows.append(
             f"| cross-validation (mean ± std over folds, 0.5) | "
             f"{cv['mean']:.4f} ± {cv['std']:.4f} | |"
@@ -36,15 +37,13 @@ def model_card(config: dict[str, Any]) -> str:
             s = metrics.get(split, {}).get(key)
             if s:
                 first = s["per_label"][labels[0]]["f1"]
-                rows.append(
-                    f"| {split} at {name} thresholds | {s['f1_custom']:.4f} | {first:.4f} |"
-                )
+                rows.append(f"| {split} at {name} thresholds | {s[metric]:.4f} | {first:.4f} |")
     if rows:
         lines += [
             "",
             "## Metrics",
             "",
-            f"| evaluation | f1_custom | F1({labels[0]}) |",
+            f"| evaluation | {metric} | F1({labels[0]}) |",
             "|---|---|---|",
             *rows,
         ]

@@ -36,7 +36,7 @@ RUNTIMES = ("torch", "onnx")
 """Runtimes of transformer members; TF-IDF members always run with scikit-learn."""
 OWN_KEYS = frozenset(
     "odio_version versions backend runtime base_model labels thresholds preprocess members "
-    "bases meta".split()
+    "bases meta decision_rule".split()
 )
 """The ``config.json`` keys of the model itself; any other key is run information."""
 
@@ -82,16 +82,18 @@ def model_config(
     labels: Sequence[str],
     thresholds: np.ndarray,
     info: dict[str, Any],
+    decision_rule: str = "independent",
 ) -> dict[str, Any]:
     """What ``config.json`` holds: versions, the model's ``description`` (see
-    :meth:`~odio.models.protocols.TextModel.describe`), labels, thresholds, then ``info``
-    (run facts such as metrics and data settings)."""
+    :meth:`~odio.models.protocols.TextModel.describe`), labels, thresholds, the decision
+    rule, then ``info`` (run facts such as metrics and data settings)."""
     return {
         "odio_version": VERSION,
         "versions": library_versions(),
         **description,
         "labels": list(labels),
         "thresholds": {lab: float(t) for lab, t in zip(labels, thresholds, strict=True)},
+        "decision_rule": decision_rule,
         **{k: v for k, v in info.items() if k not in OWN_KEYS},
     }
 
@@ -115,9 +117,10 @@ def save_model(
     labels: Sequence[str],
     thresholds: np.ndarray,
     info: dict[str, Any],
+    decision_rule: str = "independent",
 ) -> None:
     """Write ``model`` (a :class:`Blend` or a :class:`Stack`) as a model directory."""
-    config = model_config(model.describe(), labels, thresholds, info)
+    config = model_config(model.describe(), labels, thresholds, info, decision_rule)
     if isinstance(model, Stack):
 
         def write_parts(directory: Path) -> None:

@@ -1,10 +1,12 @@
-"""Several runs side by side: one row per run directory, its settings and headline scores.
+"""Several runs side by side: one row per run directory, its data, settings and headline scores.
 
 :func:`compare_runs` reads the ``metrics.json`` and ``config.yaml`` of each run into a
 :class:`pandas.DataFrame` (one row per run, the columns of :data:`COLUMNS`);
 :func:`sort_runs` orders it by a column; :func:`format_comparison` renders it as a Markdown
 pipe table or as CSV. A value a run does not have (no test set, no learning rate for TF-IDF)
-is missing: empty in CSV, ``-`` in Markdown.
+is missing: empty in CSV, ``-`` in Markdown. Runs trained on other data or labels, or
+scored by another headline metric, are in other groups and are not ranked against each
+other (unless forced): their scores do not measure the same thing.
 """
 
 from __future__ import annotations
@@ -23,35 +25,31 @@ from odio.reports.document import markdown_table
 from odio.training.rundir import RunData, dig, read_run
 
 COLUMNS: dict[str, str] = {
+    "group": "runs with the same training data, labels and headline metric share a group; "
+    "runs are ranked only within their group",
     "run": "the run directory's name",
-    "backend": "tfidf, transformer, ...",
+    "backend": "tfidf, transformer, stack",
     "model": "the model (a local path shortened to its last part)",
+    "data": "the training file's name, rows used and the first hex digits of its SHA-256",
+    "labels": "the labels, main first",
+    "metric": "the headline metric the score columns hold",
+    "labels_read_as": "votes >= min_votes, binary or text",
     "epochs": "transformer max_epochs",
     "best_epoch": "mean over folds of the epoch with the lowest validation loss (the one kept)",
     "lr": "transformer peak learning rate",
     "max_length": "transformer token limit per tweet",
-    "min_votes": "annotator votes needed for a positive",
-    "labels": "number of labels",
-    "main_label": "the first label (the one test_f1_main_tuned scores)",
-    "cv_f1_custom": "mean over folds of each fold model's f1_custom on its held-out fold",
-    "cv_f1_custom_std": "standard deviation of the same",
-    "oof_f1_custom_tuned": "out-of-fold f1_custom at the tuned thresholds (optimistic)",
-    "test_f1_custom_at_0.5": "test f1_custom at threshold 0.5",
-    "test_f1_custom_tuned": "test f1_custom at the tuned thresholds",
-    "test_f1_main_tuned": "test F1 of the main label at its tuned threshold",
+    "cv": "mean over folds of each fold model's headline metric on its held-out fold",
+    "cv_std": "standard deviation of the same",
+    "oof_tuned": "out-of-fold headline metric at the tuned thresholds (optimistic)",
+    "test_at_0.5": "test headline metric at threshold 0.5",
+    "test_tuned": "test headline metric at the tuned thresholds",
+    "test_main_f1_tuned": "test F1 of the main label at its tuned threshold",
     "train_seconds": "cross-validation wall time in seconds",
 }
 """The columns of :func:`compare_runs`, each with what it holds."""
 
-_INTEGERS = ("epochs", "min_votes", "labels", "max_length")
-_SCORES = (
-    "cv_f1_custom",
-    "cv_f1_custom_std",
-    "oof_f1_custom_tuned",
-    "test_f1_custom_at_0.5",
-    "test_f1_custom_tuned",
-    "test_f1_main_tuned",
-)
+_INTEGERS = ("epochs", "max_length", "group")
+_SCORES = ("cv", "cv_std", "oof_tuned", "test_at_0.5", "test_tuned", "test_main_f1_tuned")
 FORMATS = ("markdown", "csv")
 
 
@@ -70,8 +68,11 @@ def compare_runs(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
     """
     if not run_dirs:
         raise OdioError("no run directories to compare")
-    frame = pd.DataFrame([_row(read_run(d, predictions=False)) for d in run_dirs])
-    frame = frame.reindex(columns=list(COLUMNS))
+    rows = [_row(read_run(d, predictions=False)) for d in run_dirs]
+    keys: dict[tuple[str, str, str], int] = {}
+    for row in rows:
+        row["group"] = keys.setdefault((row["data"], row["labels"], row["metric"]), len(keys) + 1)
+    frame = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
     for column in _INTEGERS:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     for column in (*_SCORES, "best_epoch", "lr", "train_seconds"):
@@ -80,20 +81,21 @@ def compare_runs(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
 
 
 def default_sort_key(frame: pd.DataFrame) -> str:
-    """``test_f1_custom_tuned`` when every run has a test score, else ``oof_f1_custom_tuned``.
+    """``test_tuned`` when every run has a test score, else ``oof_tuned``.
 
     Example:
-        >>> default_sort_key(pd.DataFrame({"test_f1_custom_tuned": [0.7, None]}))
-        'oof_f1_custom_tuned'
+        >>> default_sort_key(pd.DataFrame({"test_tuned": [0.7, None]}))
+        'oof_tuned'
     """
-    test = frame.get("test_f1_custom_tuned")
+    test = frame.get("test_tuned")
     if test is not None and len(test) and test.notna().all():
-        return "test_f1_custom_tuned"
-    return "oof_f1_custom_tuned"
+        return "test_tuned"
+    return "oof_tuned"
 
 
-def sort_runs(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
-    """The rows ordered by column ``by`` (default :func:`default_sort_key`).
+def sort_runs(frame: pd.DataFrame, by: str | None = None, *, force: bool = False) -> pd.DataFrame:
+    """The rows ordered by column ``by`` (default :func:`default_sort_key`) within each group
+    (see :data:`COLUMNS`); with ``force``, across groups.
 
     Numbers sort best first (descending), text alphabetically; missing values go last.
 
@@ -101,30 +103,33 @@ def sort_runs(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
         OdioError: ``by`` is not a column; the message lists the valid ones.
 
     Example:
-        >>> frame = pd.DataFrame({"run": ["a", "b"], "oof_f1_custom_tuned": [0.6, 0.8]})
-        >>> sort_runs(frame)["run"].tolist()
-        ['b', 'a']
+        >>> frame = pd.DataFrame({"group": [1, 1, 2], "run": ["a", "b", "c"],
+        ...                       "oof_tuned": [0.6, 0.8, 0.9]})
+        >>> sort_runs(frame)["run"].tolist(), sort_runs(frame, force=True)["run"].tolist()
+        (['b', 'a', 'c'], ['c', 'b', 'a'])
         >>> sort_runs(frame, "f1")
         Traceback (most recent call last):
         ...
-        odio.errors.OdioError: unknown sort key 'f1'; choose one of: run, oof_f1_custom_tuned
+        odio.errors.OdioError: unknown sort key 'f1'; choose one of: group, run, oof_tuned
     """
     key = by or default_sort_key(frame)
     if key not in frame.columns:
         raise OdioError(f"unknown sort key {key!r}; choose one of: {', '.join(frame.columns)}")
     numeric = pd.api.types.is_numeric_dtype(frame[key])
     ordered = frame.sort_values(key, ascending=not numeric, na_position="last", kind="stable")
+    if not force and "group" in frame.columns:
+        ordered = ordered.sort_values("group", kind="stable")
     return ordered.reset_index(drop=True)
 
 
 def format_comparison(frame: pd.DataFrame, fmt: str = "markdown") -> str:
-    """The table as a Markdown pipe table (``cv_f1_custom`` shown as mean ± std) or as CSV.
+    """The table as a Markdown pipe table (``cv`` shown as mean ± std) or as CSV.
 
     Example:
-        >>> frame = pd.DataFrame({"run": ["a"], "cv_f1_custom": [0.81234],
-        ...                       "cv_f1_custom_std": [0.01], "lr": [float("nan")]})
+        >>> frame = pd.DataFrame({"run": ["a"], "cv": [0.81234], "cv_std": [0.01],
+        ...                       "lr": [float("nan")]})
         >>> print(format_comparison(frame), end="")
-        | run | cv_f1_custom | lr |
+        | run | cv | lr |
         |---|---:|---:|
         | a | 0.8123 ± 0.0100 | - |
     """
@@ -132,7 +137,7 @@ def format_comparison(frame: pd.DataFrame, fmt: str = "markdown") -> str:
         return frame.to_csv(index=False)
     if fmt != "markdown":
         raise OdioError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
-    columns = [c for c in frame.columns if c != "cv_f1_custom_std"]
+    columns = [c for c in frame.columns if c != "cv_std"]
     rows = [[_cell(column, row) for column in columns] for _, row in frame.iterrows()]
     return markdown_table(columns, rows) + "\n"
 
@@ -141,8 +146,8 @@ def _cell(column: str, row: pd.Series) -> str:
     value = row[column]
     if _missing(value):
         return "-"
-    if column == "cv_f1_custom" and not _missing(row.get("cv_f1_custom_std")):
-        return f"{value:.4f} ± {row['cv_f1_custom_std']:.4f}"
+    if column == "cv" and not _missing(row.get("cv_std")):
+        return f"{value:.4f} ± {row['cv_std']:.4f}"
     if column in _SCORES:
         return f"{value:.4f}"
     if column == "lr":
@@ -161,14 +166,18 @@ def _missing(value: Any) -> bool:
 def _row(run: RunData) -> dict[str, Any]:
     m, config = run.metrics, run.config
     backend = m.get("backend")
-    first = run.labels[0]
+    metric = str(m.get("metric", "f1_custom"))  # odio < 0.2 ranked every run by f1_custom
+    train = dig(m, "data", "train") or {}
+    read_as = train.get("label_format") or "votes"
     row: dict[str, Any] = {
         "run": run.name,
         "backend": backend,
         "model": short_model(m.get("model", config.get("model", ""))),
-        "min_votes": m.get("min_votes", (config.get("data") or {}).get("min_votes")),
-        "labels": len(run.labels),
-        "main_label": first,
+        "data": f"{Path(str(train.get('path', '?'))).name} ({train.get('rows_used', '?')} rows"
+        + (f", {train['sha256'][:8]})" if train.get("sha256") else ")"),
+        "labels": ", ".join(run.labels),
+        "metric": metric,
+        "labels_read_as": f"votes >= {m.get('min_votes')}" if read_as == "votes" else read_as,
         "train_seconds": m.get("train_seconds", m.get("seconds")),
     }
     if backend == "transformer":
@@ -177,12 +186,12 @@ def _row(run: RunData) -> dict[str, Any]:
         row["epochs"] = settings.get("max_epochs")
     best = best_epochs(m.get("folds") or [])
     row["best_epoch"] = float(np.mean(best)) if best else None
-    cv = (m.get("cv") or {}).get("f1_custom") or {}
-    row["cv_f1_custom"], row["cv_f1_custom_std"] = cv.get("mean"), cv.get("std")
-    row["oof_f1_custom_tuned"] = dig(m, "oof", "tuned", "f1_custom")
-    row["test_f1_custom_at_0.5"] = dig(m, "test", "at_0.5", "f1_custom")
-    row["test_f1_custom_tuned"] = dig(m, "test", "tuned", "f1_custom")
-    row["test_f1_main_tuned"] = dig(m, "test", "tuned", "per_label", first, "f1")
+    cv = (m.get("cv") or {}).get(metric) or {}
+    row["cv"], row["cv_std"] = cv.get("mean"), cv.get("std")
+    row["oof_tuned"] = dig(m, "oof", "tuned", metric)
+    row["test_at_0.5"] = dig(m, "test", "at_0.5", metric)
+    row["test_tuned"] = dig(m, "test", "tuned", metric)
+    row["test_main_f1_tuned"] = dig(m, "test", "tuned", "per_label", run.labels[0], "f1")
     return row
 
 

@@ -183,12 +183,12 @@ def loss_curves(folds: Sequence[Mapping[str, Any]]) -> bytes:
         folds: the ``folds`` entries of ``metrics.json`` (``fold`` and ``history``).
 
     Example:
-        >>> h = [{"epoch": 1, "train_loss": 0.5, "val_loss": 0.4, "val_f1_custom": 0.6},
-        ...      {"epoch": 2, "train_loss": 0.3, "val_loss": 0.35, "val_f1_custom": 0.7}]
+        >>> h = [{"epoch": 1, "train_loss": 0.5, "val_loss": 0.4, "val_macro_f1": 0.6},
+        ...      {"epoch": 2, "train_loss": 0.3, "val_loss": 0.35, "val_macro_f1": 0.7}]
         >>> loss_curves([{"fold": 0, "history": h}])[:4]
         b'\\x89PNG'
     """
-    with_f1 = any("val_f1_custom" in h for f in folds for h in f.get("history") or [])
+    with_f1 = any("val_macro_f1" in h for f in folds for h in f.get("history") or [])
     fig, axes = _grid(2 if with_f1 else 1, "Training history per fold", ncols=2, width=5.6)
     max_epoch = 1
     for k, fold in enumerate(folds):
@@ -207,7 +207,7 @@ def loss_curves(folds: Sequence[Mapping[str, Any]]) -> bytes:
             best = int(np.nanargmin(val))
             axes[0].plot(epochs[best], val[best], marker="*", ms=13, color=color, mec="black")
         if with_f1:
-            f1 = [h.get("val_f1_custom", math.nan) for h in history]
+            f1 = [h.get("val_macro_f1", math.nan) for h in history]
             axes[1].plot(epochs, f1, color=color, marker="o", ms=4, lw=1.8, label=name)
     from matplotlib.lines import Line2D
 

@@ -35,6 +35,7 @@ TOP_ERRORS = 15
 """Rows in each of the most-confident false positive / false negative tables."""
 
 _FIGURES_DIR = "report_files"
+_PER_LABEL = ("precision", "recall", "f1", "macro_f1", "accuracy", "average_precision", "roc_auc")
 _SET_NAMES = {"oof": "out-of-fold", "test": "test"}
 
 
@@ -116,9 +117,11 @@ def _header(doc: Document, run: RunData) -> None:
         rows.append(
             ["bases", ", ".join(map(str, bases)) if isinstance(bases, dict) else _brief(bases)]
         )
+    read = (dig(m, "data", "train", "label_format") or "votes") if m.get("data") else "-"
     rows += [
         ["labels", f"{', '.join(labels)} (main: {labels[0]})"],
-        ["min_votes", str(m.get("min_votes", "-"))],
+        ["labels read as", f"votes >= {m.get('min_votes')}" if read == "votes" else read],
+        ["headline metric", _metric(run)],
     ]
     data = m.get("data") or {}
     for part in ("train", "test"):
@@ -144,12 +147,17 @@ def _header(doc: Document, run: RunData) -> None:
     settings = backend_settings(run)
     if settings:
         rows.append(["settings", ", ".join(f"{k} {_brief(v)}" for k, v in settings.items())])
+    objectives = m.get("threshold_objectives") or {}
     rows.append(
         [
             "tuned thresholds",
-            ", ".join(f"{k} {v:.2f}" for k, v in zip(labels, run.thresholds, strict=True)),
+            ", ".join(
+                f"{k} {v:.2f}" + (f" ({objectives[k]})" if k in objectives else "")
+                for k, v in zip(labels, run.thresholds, strict=True)
+            ),
         ]
     )
+    rows.append(["decision rule", str(m.get("decision_rule", "independent"))])
     train_seconds = m.get("train_seconds")
     if train_seconds is not None:
         rows.append(["train time", f"{_duration(train_seconds)} ({train_seconds:.1f} s)"])
@@ -187,53 +195,52 @@ def backend_settings(run: RunData) -> dict[str, Any]:
     return {k: section[k] for k in keys if k in section}
 
 
+def _metric(run: RunData) -> str:
+    """The run's headline metric (runs written before odio 0.2 were ranked by f1_custom)."""
+    return str(run.metrics.get("metric", "f1_custom"))
+
+
+def _overall(run: RunData) -> list[tuple[str, str]]:
+    """``(key, heading)`` of the overall score columns: headline, macro-F1, accuracy, F1(main)."""
+    keys = dict.fromkeys([_metric(run), "macro_f1", "accuracy", "main_f1"])
+    names = {"macro_f1": "macro-F1", "main_f1": f"F1({run.labels[0]})"}
+    return [(key, names.get(key, key)) for key in keys]
+
+
 def _scores(doc: Document, run: RunData) -> None:
-    m, labels = run.metrics, run.labels
-    main = labels[0]
+    m = run.metrics
     doc.heading("Scores")
     doc.paragraph(
-        f"f1_custom = 0.5 × F1({main}) + 0.5 × mean F1(other labels); macro-F1 = mean F1 over "
-        "labels. The thresholds are tuned on the out-of-fold predictions, so the out-of-fold "
-        "scores at the tuned thresholds are optimistic; the test scores at the tuned "
-        "thresholds are the honest estimate."
+        f"Headline metric: {_metric(run)}. macro-F1 is scikit-learn's (for one label the mean "
+        "of the F1 of class 0 and class 1; for several the mean over labels of each label's "
+        "F1); accuracy counts a row right when every label is right; f1_custom = 0.5 × "
+        "F1(main) + 0.5 × mean F1(other labels). The thresholds are tuned on the "
+        "out-of-fold predictions, so the out-of-fold scores at the tuned thresholds are "
+        "optimistic; the test scores at the tuned thresholds are the honest estimate."
     )
+    cols = _overall(run)
     rows = []
     for which in ("oof", "test"):
         for at in ("at_0.5", "tuned"):
             s = (m.get(which) or {}).get(at)
             if s:
                 name = f"{_SET_NAMES[which]} ({'0.5' if at == 'at_0.5' else 'tuned'})"
-                rows.append([name, _num(s["f1_custom"]), _num(s["macro_f1"]), _f1_of(s, main)])
-    doc.table(["evaluation", "f1_custom", "macro-F1", f"F1({main})"], rows)
+                rows.append([name] + [_num(s.get(key)) for key, _ in cols])
+    doc.table(["evaluation"] + [name for _, name in cols], rows)
     for which in ("oof", "test"):
         if which not in m:
             continue
         doc.heading(f"Per label, {_SET_NAMES[which]}", 3)
         half, tuned = m[which]["at_0.5"], m[which]["tuned"]
         rows = []
-        for label, t in zip(labels, run.thresholds, strict=True):
+        for label, t in zip(run.labels, run.thresholds, strict=True):
             a, b = half["per_label"][label], tuned["per_label"][label]
             rows.append(
-                [label, str(a["support"])]
-                + [_num(a[k]) for k in ("precision", "recall", "f1")]
-                + [f"{t:.2f}"]
-                + [_num(b[k]) for k in ("precision", "recall", "f1")]
+                [label, str(a["support"]), _num(a["f1"]), f"{t:.2f}"]
+                + [_num(b.get(k)) for k in _PER_LABEL]
             )
-        rows.append(
-            [
-                "f1_custom / macro-F1",
-                "",
-                "",
-                "",
-                f"{_num(half['f1_custom'])} / {_num(half['macro_f1'])}",
-                "",
-                "",
-                "",
-                f"{_num(tuned['f1_custom'])} / {_num(tuned['macro_f1'])}",
-            ]
-        )
-        header = ["label", "support", "P @0.5", "R @0.5", "F1 @0.5", "threshold"]
-        doc.table(header + ["P tuned", "R tuned", "F1 tuned"], rows)
+        header = ["label", "support", "F1 @0.5", "threshold", "P tuned", "R tuned", "F1 tuned"]
+        doc.table(header + ["macro-F1 tuned", "accuracy tuned", "AP", "ROC-AUC"], rows)
     if "test" not in m:
         doc.paragraph("No test set: only out-of-fold scores.")
     _bases(doc, run)
@@ -245,6 +252,7 @@ def _bases(doc: Document, run: RunData) -> None:
     if not isinstance(bases, dict) or not bases:
         return
     doc.heading("Stacked bases on their own", 3)
+    metric = _metric(run)
     rows = []
     for name, base in bases.items():
         base = base if isinstance(base, dict) else {}
@@ -253,14 +261,14 @@ def _bases(doc: Document, run: RunData) -> None:
             + [
                 _num(dig(base, *keys))
                 for keys in (
-                    ("cv", "f1_custom", "mean"),
-                    ("oof", "tuned", "f1_custom"),
-                    ("test", "at_0.5", "f1_custom"),
-                    ("test", "tuned", "f1_custom"),
+                    ("cv", metric, "mean"),
+                    ("oof", "tuned", metric),
+                    ("test", "at_0.5", metric),
+                    ("test", "tuned", metric),
                 )
             ]
         )
-    header = ["base", "backend", "CV f1_custom", "OOF tuned", "test 0.5", "test tuned"]
+    header = ["base", "backend", f"CV {metric}", "OOF tuned", "test 0.5", "test tuned"]
     doc.table(header, rows)
 
 
@@ -273,12 +281,13 @@ def _folds(doc: Document, run: RunData) -> None:
         "Each fold's model scored on its own held-out fold at threshold 0.5; the last row "
         "is the mean ± standard deviation over folds."
     )
-    header = ["fold", "train rows", "val rows", "f1_custom", "macro-F1"]
+    overall = list(dict.fromkeys([_metric(run), "macro_f1"]))
+    header = ["fold", "train rows", "val rows", *overall]
     header += [f"F1({label})" for label in labels] + ["time"]
     rows, columns = [], []
     for fold in folds:
         s = fold.get("scores") or {}
-        values = [s.get("f1_custom"), s.get("macro_f1")] + [
+        values = [s.get(key) for key in overall] + [
             (s.get("per_label") or {}).get(label, {}).get("f1") for label in labels
         ]
         columns.append(values)
@@ -397,7 +406,7 @@ def _training(doc: Document, run: RunData) -> None:
                 str(best["epoch"]),
                 _num(best["val_loss"]),
                 _num(history[-1]["val_loss"]),
-                _num(best.get("val_f1_custom")),
+                _num(best.get("val_macro_f1")),
                 "yes" if ups else "no",
             ]
         )
@@ -409,7 +418,7 @@ def _training(doc: Document, run: RunData) -> None:
             "best epoch",
             "best val loss",
             "last val loss",
-            "val f1_custom at best",
+            "val macro-F1 at best",
             "val loss rose",
         ],
         rows,
@@ -443,24 +452,33 @@ def _errors(doc: Document, run: RunData) -> None:
         f"{TOP_ERRORS} negatives with the highest probability and the {TOP_ERRORS} positives "
         "with the lowest."
     )
-    fp, fn = most_confident_errors(frame, labels, t)
+    id_column = dig(run.metrics, "data", "train" if which == "oof" else "test", "id_column")
+    fp, fn = most_confident_errors(frame, labels, t, id_column=id_column)
     for title, table in (("False positives", fp), ("False negatives", fn)):
         doc.heading(f"{title} ({len(table)})", 3)
-        header = ["row", f"P({main})", "true labels", "text"]
+        header = ["row"] + (["id"] if id_column else []) + [f"P({main})", "true labels", "text"]
         rows = [
-            [str(r["row"]), f"{r['prob']:.3f}", r["true_labels"], r["text"]]
+            [str(r["row"])]
+            + ([str(r["id"])] if id_column else [])
+            + [f"{r['prob']:.3f}", r["true_labels"], r["text"]]
             for r in table.to_dict("records")
         ]
         doc.table(header, rows) if rows else doc.paragraph("None.")
 
 
 def most_confident_errors(
-    frame: pd.DataFrame, labels: list[str], threshold: float, top: int = TOP_ERRORS
+    frame: pd.DataFrame,
+    labels: list[str],
+    threshold: float,
+    top: int = TOP_ERRORS,
+    *,
+    id_column: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The main label's most confident false positives and false negatives.
 
     Returns:
-        ``(false_positives, false_negatives)``, each with columns ``row``, ``prob``,
+        ``(false_positives, false_negatives)``, each with columns ``row`` (0-based position
+        in the input file), ``id`` (from ``id_column``, when given), ``prob``,
         ``true`` (0/1 of the main label), ``true_labels`` (names of the true labels, or
         ``none``) and ``text`` (whitespace collapsed); at most ``top`` rows, the most
         confident first (highest probability among negatives, lowest among positives).
@@ -480,6 +498,7 @@ def most_confident_errors(
     table = pd.DataFrame(
         {
             "row": frame["row"] if "row" in frame else frame.index,
+            **({"id": frame[id_column]} if id_column and id_column in frame else {}),
             "prob": prob,
             "true": true,
             "true_labels": [
@@ -502,10 +521,6 @@ def _num(value: Any, digits: int = 4) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         return "-" if value is None or isinstance(value, float) else str(value)
     return f"{value:.{digits}f}"
-
-
-def _f1_of(scores: dict[str, Any], label: str) -> str:
-    return _num((scores.get("per_label") or {}).get(label, {}).get("f1"))
 
 
 def _duration(seconds: float) -> str:

@@ -261,8 +261,9 @@ def model_info(detector: Detector, settings: ServeSettings) -> dict[str, Any]:
     """What ``GET /v1/model`` returns: the model's description and the service's limits."""
     described = detector.model.describe()
     metrics = detector.info.get("metrics", {})
+    metric = detector.info.get("metric", "f1_custom")
     scores = {
-        split: metrics[split]["tuned"]["f1_custom"]
+        split: metrics[split]["tuned"].get(metric)
         for split in ("oof", "test")
         if "tuned" in metrics.get(split, {})
     }
@@ -279,7 +280,9 @@ def model_info(detector: Detector, settings: ServeSettings) -> dict[str, Any]:
             lab: float(t) for lab, t in zip(detector.labels, detector.thresholds, strict=True)
         },
         "preprocess": described.get("preprocess"),  # none for a stack: per base
-        "f1_custom_tuned": scores,
+        "metric": metric,
+        "scores_tuned": scores,
+        "decision_rule": detector.decision_rule,
         "onnx": export or None,
         "limits": {"max_texts": settings.max_texts, "max_chars": settings.max_chars},
         "auth": settings.token is not None,

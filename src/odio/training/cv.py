@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from odio.config import RunConfig
 from odio.data.labelled import LabelledData
 from odio.errors import OdioError
-from odio.metrics import score, tune_thresholds
+from odio.metrics import headline, score, tune_thresholds
 from odio.models.blend import Blend
 from odio.text.preprocess import preprocess_many
 from odio.training.trainers import Trainer, backend_name, default_preprocess
@@ -55,14 +55,16 @@ class CVResult:
     test: np.ndarray | None = None
 
     def fold_summary(self) -> dict[str, dict[str, float]]:
-        """Mean and standard deviation over folds of f1_custom, macro-F1 and F1(first label)."""
-        first = self.labels[0]
-        columns = {
-            "f1_custom": [f.scores["f1_custom"] for f in self.folds],
-            "macro_f1": [f.scores["macro_f1"] for f in self.folds],
-            f"f1_{first}": [f.scores["per_label"][first]["f1"] for f in self.folds],
+        """Mean and standard deviation over folds of the headline metric, macro-F1 and the
+        main label's F1 (each fold's held-out scores at threshold 0.5)."""
+        names = dict.fromkeys([self.folds[0].scores["metric"], "macro_f1", "main_f1"])
+        return {
+            name: {
+                "mean": float(np.mean([f.scores[name] for f in self.folds])),
+                "std": float(np.std([f.scores[name] for f in self.folds])),
+            }
+            for name in names
         }
-        return {k: {"mean": float(np.mean(v)), "std": float(np.std(v))} for k, v in columns.items()}
 
 
 def cross_validate(
@@ -73,6 +75,7 @@ def cross_validate(
     fold_ids: np.ndarray,
     *,
     test_texts: Sequence[str] | None = None,
+    metric: str = "auto",
     progress: bool = True,
 ) -> CVResult:
     """Fit one member per fold and collect out-of-fold and blended test probabilities.
@@ -84,6 +87,7 @@ def cross_validate(
         labels: label names.
         fold_ids: fold of every row (from :func:`odio.data.folds.make_folds`).
         test_texts: normalised test texts, predicted by every fold member and averaged.
+        metric: the headline metric of the fold scores (see :func:`odio.metrics.score`).
         progress: show progress bars (folds, and epochs for trainers that have them).
 
     Example:
@@ -127,12 +131,13 @@ def cross_validate(
             fold=fold,
             train_rows=len(train_idx),
             val_rows=len(val_idx),
-            scores=score(Y[val_idx], oof[val_idx], labels),
+            scores=score(Y[val_idx], oof[val_idx], labels, metric=metric),
             seconds=seconds,
             history=list(fitted.history),
         )
-        log.debug("fold %d: f1_custom %.4f (%.1fs)", fold, result.scores["f1_custom"], seconds)
-        bar.set_postfix(f1_custom=f"{result.scores['f1_custom']:.3f}")
+        value = headline(result.scores)
+        log.debug("fold %d: %s %.4f (%.1fs)", fold, result.scores["metric"], value, seconds)
+        bar.set_postfix({result.scores["metric"]: f"{value:.3f}"})
         folds.append(result)
         members.append(fitted.member)
     if np.isnan(oof).any():
@@ -181,6 +186,7 @@ def fit_folds(
         train.labels,
         fold_ids,
         test_texts=None if test is None else preprocess_many(test.texts, preprocess),
+        metric=config.headline(train.labels),
         progress=progress,
     )
     blend = Blend(
@@ -189,7 +195,13 @@ def fit_folds(
         backend=backend,
         base_model=None if backend == "tfidf" else config.model,
     )
-    return FoldsFit(result, blend, tune_thresholds(train.Y, result.oof))
+    thresholds = tune_thresholds(
+        train.Y,
+        result.oof,
+        config.objectives(train.labels),
+        rule=config.thresholds.decision_rule,
+    )
+    return FoldsFit(result, blend, thresholds)
 
 
 def create_trainer(config: RunConfig) -> Trainer:

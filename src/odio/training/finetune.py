@@ -34,7 +34,7 @@ import numpy as np
 
 from odio.config import TransformerConfig
 from odio.extras import MissingExtra
-from odio.metrics import binarize, f1_custom
+from odio.metrics import binarize, macro_f1
 from odio.models.encoder import EncoderClassifier, EncoderMember, position_limit, pretrained
 from odio.text.tokens import encode, pad, pad_id
 from odio.training.trainers import Fitted
@@ -357,7 +357,7 @@ class FineTuner(L.LightningModule):
                 "epoch": self.current_epoch + 1,
                 "train_loss": train_loss,
                 "val_loss": float(self.trainer.callback_metrics["val_loss"]),
-                "val_f1_custom": f1_custom(labels.astype(int), binarize(probs)),
+                "val_macro_f1": macro_f1(labels.astype(int), binarize(probs)),
             }
         )
         self._train_losses, self._val_probs, self._val_labels = [], [], []

@@ -26,7 +26,7 @@ import pandas as pd
 from odio.config import RunConfig
 from odio.data.folds import make_folds
 from odio.data.labelled import LabelledData, load_labelled
-from odio.metrics import binarize, score_at_both
+from odio.metrics import decide, score_at_both
 from odio.models.modeldir import save_model
 from odio.training.cv import CVResult, fit_folds
 from odio.training.rundir import building, check_out_dir
@@ -86,25 +86,30 @@ def train_run(
     seconds = time.perf_counter() - start
 
     metrics = _metrics(config, backend, train, test, result, thresholds, seconds)
+    rule = config.thresholds.decision_rule
     if backend == "stack":
-        metrics["bases"] = {b.spec: b.metrics(train, test) for b in stacked.bases}
+        metrics["bases"] = {
+            b.spec: b.metrics(train, test, metric=metrics["metric"], rule=rule)
+            for b in stacked.bases
+        }
     info = {
-        "data": {"min_votes": config.data.min_votes, "text_column": config.data.text_column},
+        "data": _data_info(config, train),
+        "metric": metrics["metric"],
         "metrics": {k: metrics[k] for k in ("cv", "oof", "test") if k in metrics},
     }
     with building(out_dir) as tmp:
         config.to_yaml(tmp / "config.yaml")
-        _predictions_frame(train, result.oof, thresholds, fold_ids).to_csv(
+        _predictions_frame(train, result.oof, thresholds, rule, fold_ids).to_csv(
             tmp / "oof.csv", index=False
         )
         if test is not None and result.test is not None:
-            _predictions_frame(test, result.test, thresholds).to_csv(
+            _predictions_frame(test, result.test, thresholds, rule).to_csv(
                 tmp / "test_predictions.csv", index=False
             )
         if backend == "stack":
-            stacked.save_model(tmp / "model", info)
+            stacked.save_model(tmp / "model", info, rule)
         else:
-            save_model(tmp / "model", blend, train.labels, thresholds, info)
+            save_model(tmp / "model", blend, train.labels, thresholds, info, rule)
         metrics["seconds"] = round(time.perf_counter() - start, 2)
         (tmp / "metrics.json").write_text(
             json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8"
@@ -122,12 +127,15 @@ def _metrics(
     seconds: float,
 ) -> dict[str, Any]:
     labels = train.labels
+    metric = config.headline(labels)
+    rule = config.thresholds.decision_rule
     metrics: dict[str, Any] = {
         "odio_version": VERSION,
         "model": config.model,
         "backend": backend,
         "labels": labels,
-        "min_votes": config.data.min_votes,
+        "metric": metric,
+        "min_votes": config.data.min_votes if train.report.label_format == "votes" else None,
         "data": {"train": asdict(train.report)},
         "folds": [
             {
@@ -142,26 +150,48 @@ def _metrics(
         ],
         "cv": result.fold_summary(),
         "thresholds": dict(zip(labels, thresholds.tolist(), strict=True)),
-        "oof": score_at_both(train.Y, result.oof, labels, thresholds),
+        "threshold_objectives": dict(zip(labels, config.objectives(labels), strict=True)),
+        "decision_rule": rule,
+        "oof": score_at_both(train.Y, result.oof, labels, thresholds, metric=metric, rule=rule),
         "train_seconds": round(seconds, 2),
     }
     if test is not None and result.test is not None:
         metrics["data"]["test"] = asdict(test.report)
-        metrics["test"] = score_at_both(test.Y, result.test, labels, thresholds)
+        metrics["test"] = score_at_both(
+            test.Y, result.test, labels, thresholds, metric=metric, rule=rule
+        )
     return metrics
+
+
+def _data_info(config: RunConfig, train: LabelledData) -> dict[str, Any]:
+    """What scoring new files needs to know of the training data (kept in the model)."""
+    return {
+        "text_column": config.data.text_column,
+        "labels": config.data.labels,
+        "label_format": train.report.label_format,
+        "min_votes": config.data.min_votes,
+        "positive": config.data.positive,
+        "label_map": config.data.label_map,
+        "id_column": train.report.id_column,
+    }
 
 
 def _predictions_frame(
     data: LabelledData,
     P: np.ndarray,
     thresholds: np.ndarray,
+    rule: str,
     fold_ids: np.ndarray | None = None,
 ) -> pd.DataFrame:
+    """One row per input row: ``row`` (0-based position in the file), its id (when the
+    file has an id column), fold, text, and per label the truth, probability and decision."""
     columns: dict[str, Any] = {"row": data.rows}
+    if data.ids is not None:
+        columns[data.report.id_column or "id"] = data.ids
     if fold_ids is not None:
         columns["fold"] = fold_ids
     columns["text"] = data.texts
-    decisions = binarize(P, thresholds)
+    decisions = decide(P, thresholds, rule)
     for j, label in enumerate(data.labels):
         columns[f"true_{label}"] = data.Y[:, j]
     for j, label in enumerate(data.labels):

@@ -70,17 +70,23 @@ class StackBase:
     save: Callable[[Path], None]
     """Writes the base's Detector directory."""
 
-    def metrics(self, train: LabelledData, test: LabelledData | None) -> dict[str, Any]:
+    def metrics(
+        self, train: LabelledData, test: LabelledData | None, *, metric: str, rule: str
+    ) -> dict[str, Any]:
         """The base's own scores, at 0.5 and at its own tuned thresholds."""
         out: dict[str, Any] = {
             "model": self.spec,
             "backend": self.backend,
             "cv": self.cv,
             "thresholds": dict(zip(train.labels, self.thresholds.tolist(), strict=True)),
-            "oof": score_at_both(train.Y, self.oof, train.labels, self.thresholds),
+            "oof": score_at_both(
+                train.Y, self.oof, train.labels, self.thresholds, metric=metric, rule=rule
+            ),
         }
         if test is not None and self.test is not None:
-            out["test"] = score_at_both(test.Y, self.test, test.labels, self.thresholds)
+            out["test"] = score_at_both(
+                test.Y, self.test, test.labels, self.thresholds, metric=metric, rule=rule
+            )
         return out
 
 
@@ -94,12 +100,12 @@ class StackResult:
     thresholds: np.ndarray
     """The stack's thresholds, tuned on its nested out-of-fold predictions."""
 
-    def save_model(self, directory: Path, info: dict[str, Any]) -> None:
+    def save_model(self, directory: Path, info: dict[str, Any], decision_rule: str) -> None:
         """Write the stacked model directory: each base saved (or copied from its run)."""
         description = stack_description(
             [(b.spec, b.backend, b.runtime) for b in self.bases], self.meta
         )
-        config = model_config(description, self.result.labels, self.thresholds, info)
+        config = model_config(description, self.result.labels, self.thresholds, info, decision_rule)
 
         def write_bases(directory: Path) -> None:
             for entry, base in zip(config["bases"], self.bases, strict=True):
@@ -125,6 +131,7 @@ def cross_validate_stack(
         (2256, 5)
     """
     specs = parse_stack(config.model)
+    metric = config.headline(train.labels)
     bases = []
     for i, spec in enumerate(specs, 1):
         log.info("stack base %d/%d: %s", i, len(specs), spec)
@@ -146,7 +153,7 @@ def cross_validate_stack(
                 fold=fold,
                 train_rows=int((~held).sum()),
                 val_rows=int(held.sum()),
-                scores=score(train.Y[held], oof[held], train.labels),
+                scores=score(train.Y[held], oof[held], train.labels, metric=metric),
                 seconds=sum(b.seconds[fold] for b in bases),
             )
         )
@@ -158,7 +165,10 @@ def cross_validate_stack(
         members=[],
         test=test_probs,
     )
-    return StackResult(result, bases, meta, tune_thresholds(train.Y, oof))
+    thresholds = tune_thresholds(
+        train.Y, oof, config.objectives(train.labels), rule=config.thresholds.decision_rule
+    )
+    return StackResult(result, bases, meta, thresholds)
 
 
 def _fit_base(
