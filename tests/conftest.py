@@ -129,3 +129,34 @@ def tiny_onnx(tmp_path_factory, tiny_run) -> dict[str, Path]:
         name: Path(export_onnx(tiny_run / "model", folder / name, int8=name == "int8").output)
         for name in ("fp32", "int8")
     }
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoints(tmp_path_factory, tiny_encoder) -> dict[str, Path]:
+    """Published-style sequence-classification checkpoints (random weights): ``multi`` with
+    three sigmoid classes like pysentimiento's hate model, ``binary`` with two softmax ones."""
+    import torch
+    from transformers import AutoTokenizer, RobertaConfig, RobertaForSequenceClassification
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_encoder)
+    base = RobertaConfig.from_pretrained(tiny_encoder)
+    shapes = {
+        "multi": ({0: "hateful", 1: "targeted", 2: "aggressive"}, "multi_label_classification"),
+        "binary": ({0: "non-hateful", 1: "hateful"}, "single_label_classification"),
+    }
+    out = {}
+    for name, (id2label, problem) in shapes.items():
+        torch.manual_seed(1)
+        config = RobertaConfig(
+            **{
+                **base.to_dict(),
+                "id2label": id2label,
+                "label2id": {v: k for k, v in id2label.items()},
+            },
+        )
+        config.problem_type = problem
+        folder = tmp_path_factory.mktemp(f"checkpoint_{name}")
+        RobertaForSequenceClassification(config).save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        out[name] = folder
+    return out

@@ -75,6 +75,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         thresholds=_thresholds(args.threshold),
         runtime=_runtime(args.runtime),
         threads=args.threads,
+        out=args.out,
+        overwrite=args.overwrite,
     )
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
@@ -349,8 +351,18 @@ def build_parser() -> argparse.ArgumentParser:
         "column, a label column of another name (--labels HS=Odio), text labels (--positive) "
         "or only some of the model's labels.",
     )
-    evaluate.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
+    evaluate.add_argument(
+        "model",
+        metavar="MODEL",
+        help="run directory, model directory, or hf:ID for a sequence-classification checkpoint",
+    )
     evaluate.add_argument("data", metavar="DATA", help="labelled tweets")
+    evaluate.add_argument(
+        "--out",
+        metavar="OUT_DIR",
+        help="also write the evaluation here (metrics.json, test_predictions.csv) for odio compare",
+    )
+    evaluate.add_argument("--overwrite", action="store_true", help="replace an earlier --out")
     from odio.config import TRAINED_DATA
 
     trained = [key for key in EVALUATE_DATA if key.split(".", 1)[1] in TRAINED_DATA]

@@ -10,17 +10,55 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
 from odio.errors import OdioError
 from odio.metrics import DECISION_RULES, decide
 from odio.models import modeldir
+from odio.models.blend import Blend
 from odio.models.protocols import TextModel
+from odio.text.preprocess import PreprocessOptions
 
 if TYPE_CHECKING:
     from odio.inference.explain import Explanation
+
+
+HF_PREFIX = "hf:"
+"""``hf:ID`` names an existing sequence-classification checkpoint (see :meth:`Detector.from_hf`)."""
+
+
+class Prediction(dict[str, Any]):
+    """One text's probabilities and decisions, as a dict (JSON-ready) and with attributes.
+
+    Example:
+        >>> p = Prediction({"Odio": 0.9, "Mujeres": 0.2}, {"Odio": True, "Mujeres": False})
+        >>> p.positive, p["decisions"]["Odio"], p.probabilities["Mujeres"]
+        (['Odio'], True, 0.2)
+    """
+
+    def __init__(self, probabilities: dict[str, float], decisions: dict[str, bool]) -> None:
+        super().__init__(probabilities=probabilities, decisions=decisions)
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        """Label -> probability."""
+        return self["probabilities"]
+
+    @property
+    def decisions(self) -> dict[str, bool]:
+        """Label -> decided positive (at its threshold, under the decision rule)."""
+        return self["decisions"]
+
+    @property
+    def positive(self) -> list[str]:
+        """The labels decided positive."""
+        return [label for label, yes in self.decisions.items() if yes]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v:.3f}" for k, v in self.probabilities.items())
+        return f"Prediction(positive={self.positive}, {shown})"
 
 
 class Detector:
@@ -125,17 +163,45 @@ class Detector:
             info=self.info,
         )
 
-    def predict(self, texts: Sequence[str]) -> list[dict[str, dict[str, Any]]]:
-        """Per text: ``{"probabilities": {label: p}, "decisions": {label: bool}}``."""
-        P = self.predict_proba(texts)
+    @overload
+    def predict(self, texts: str) -> Prediction: ...  # type: ignore[overload-overlap]
+
+    @overload
+    def predict(self, texts: Sequence[str]) -> list[Prediction]: ...
+
+    def predict(self, texts: str | Sequence[str]) -> Prediction | list[Prediction]:
+        """Per text a :class:`Prediction`: ``{"probabilities": {label: p}, "decisions":
+        {label: bool}}``, also as attributes; one text gives one Prediction.
+
+        Example:
+            >>> Detector.load("runs/example").predict("qué rico el completo").positive
+            ... # doctest: +SKIP
+            []
+        """
+        single = isinstance(texts, str)
+        batch = [texts] if isinstance(texts, str) else list(texts)
+        P = self.predict_proba(batch)
         D = self.decide(P)
-        return [
-            {
-                "probabilities": {lab: float(p) for lab, p in zip(self.labels, row, strict=True)},
-                "decisions": {lab: bool(d) for lab, d in zip(self.labels, drow, strict=True)},
-            }
+        out = [
+            Prediction(
+                {lab: float(p) for lab, p in zip(self.labels, row, strict=True)},
+                {lab: bool(d) for lab, d in zip(self.labels, drow, strict=True)},
+            )
             for row, drow in zip(P, D, strict=True)
         ]
+        return out[0] if single else out
+
+    def __repr__(self) -> str:
+        members = self.model.describe()
+        parts = len(members.get("members") or members.get("bases") or [])
+        thresholds = ", ".join(
+            f"{lab}: {t:.2f}" for lab, t in zip(self.labels, self.thresholds, strict=True)
+        )
+        return (
+            f"Detector(backend={self.backend!r}, runtime={self.runtime!r}, "
+            f"{'bases' if self.backend == 'stack' else 'members'}={parts}, "
+            f"thresholds={{{thresholds}}}, decision_rule={self.decision_rule!r})"
+        )
 
     def explain(
         self, text: str, labels: Sequence[str] | None = None, *, method: str | None = None
@@ -177,6 +243,45 @@ class Detector:
         return directory
 
     @classmethod
+    def from_hf(
+        cls,
+        source: str,
+        labels: Mapping[str, str | int] | Sequence[str] | None = None,
+        *,
+        preprocess: PreprocessOptions | None = None,
+        thresholds: Sequence[float] | None = None,
+        max_length: int = 128,
+        threads: int | None = None,
+    ) -> Detector:
+        """An existing sequence-classification checkpoint (a published hate-speech model) as
+        a Detector: evaluate, predict, serve, explain, check and export it like any other.
+
+        Args:
+            source: a Hugging Face hub id or a local directory (``save_pretrained``).
+            labels: odio label -> the checkpoint's class name or index, e.g.
+                ``{"Odio": "hateful"}``; ``None`` keeps every class under its own name.
+            preprocess: the normalisation to apply first (default: RoBERTuito's, what
+                pysentimiento's models expect).
+            thresholds: one per label (default 0.5).
+            max_length: token limit.
+            threads: ``torch.set_num_threads`` (process-wide).
+
+        Example:
+            >>> hate = Detector.from_hf("pysentimiento/robertuito-hate-speech",
+            ...                         {"Odio": "hateful"})  # doctest: +SKIP
+        """
+        from odio.models.encoder import checkpoint_member, torch
+
+        if threads:
+            torch.set_num_threads(threads)
+        member = checkpoint_member(source, labels, max_length=max_length)
+        blend = Blend(
+            [member], preprocess or PreprocessOptions(), backend="transformer", base_model=source
+        )
+        labels = member.meta()["class_index"]  # the odio label of each class, in order
+        return cls(blend, list(labels), thresholds=thresholds)
+
+    @classmethod
     def load(
         cls,
         directory: str | Path,
@@ -187,7 +292,9 @@ class Detector:
         """Read a directory written by :meth:`save` (or a run directory holding ``model/``).
 
         Args:
-            directory: the model directory, or the run directory that holds it.
+            directory: the model directory, or the run directory that holds it; ``hf:ID``
+                loads a sequence-classification checkpoint with its own class names
+                (:meth:`from_hf`).
             runtime: for transformer models, ``torch`` or ``onnx``; ``None`` picks ONNX
                 Runtime when the members are ONNX files (written by ``odio export``).
             threads: CPU threads for inference (``torch.set_num_threads``, which is
@@ -198,6 +305,10 @@ class Detector:
             >>> Detector.load("runs/e5/model-int8", threads=2).runtime  # doctest: +SKIP
             'onnx'
         """
+        if str(directory).startswith(HF_PREFIX):
+            if runtime not in (None, "torch"):
+                raise OdioError(f"{directory} runs with PyTorch; export it to use ONNX")
+            return cls.from_hf(str(directory)[len(HF_PREFIX) :], threads=threads)
         model, config = modeldir.load_model(directory, runtime=runtime, threads=threads)
         labels = config["labels"]
         return cls(

@@ -7,18 +7,23 @@ or only some of the model's labels.
 
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from pydantic import ValidationError
 
 from odio.config import TRAINED_DATA, DataConfig, describe_error
-from odio.data.labelled import load_labelled
+from odio.data.labelled import LabelledData, load_labelled
 from odio.errors import OdioError
+from odio.files import staging_dir, swap_in
 from odio.inference.detector import Detector
 from odio.metrics import decide, resolve_metric, score_at_both
+from odio.versions import VERSION
 
 
 def evaluate_run(
@@ -29,6 +34,8 @@ def evaluate_run(
     thresholds: dict[str, float] | None = None,
     runtime: str | None = None,
     threads: int | None = None,
+    out: str | Path | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Score a saved model on a labelled file at 0.5 and at its (tuned) thresholds.
 
@@ -41,6 +48,10 @@ def evaluate_run(
             ``min_votes``, ``positive``, ``label_map``, ``sep``, ``encoding``.
         thresholds: label -> threshold, overriding the tuned ones.
         runtime, threads: as for :meth:`Detector.load`.
+        out: also write the evaluation there, as a results directory that ``odio compare``
+            reads beside training runs: ``metrics.json`` (``"kind": "evaluation"``, the test
+            scores) and ``test_predictions.csv``.
+        overwrite: replace an earlier evaluation at ``out``.
 
     Returns:
         ``{"data": load report, "labels", "thresholds", "metric", "decision_rule",
@@ -84,7 +95,7 @@ def evaluate_run(
     metric = resolve_metric(
         trained_metric if len(index) == len(detector.labels) else "auto", labels
     )
-    return {
+    result = {
         "data": asdict(loaded.report),
         "labels": labels,
         "thresholds": dict(zip(labels, detector.thresholds[index].tolist(), strict=True)),
@@ -100,3 +111,72 @@ def evaluate_run(
             gate=gate,
         ),
     }
+    if out is not None:
+        decisions = decide(subset, detector.thresholds[index], rule)
+        if gate is not None:
+            decisions &= gate[1].astype(np.int8)[:, None]
+        write_evaluation(
+            Path(out), str(model_path), detector, result, loaded, Y, subset, decisions, overwrite
+        )
+    return result
+
+
+def write_evaluation(
+    out: Path,
+    model: str,
+    detector: Detector,
+    result: dict[str, Any],
+    data: LabelledData,
+    Y: np.ndarray,
+    P: np.ndarray,
+    decisions: np.ndarray,
+    overwrite: bool,
+) -> None:
+    """Write an evaluation as a results directory (built aside, swapped in whole)."""
+    if out.exists() and any(out.iterdir()):
+        previous = out / "metrics.json"
+        kind = (
+            json.loads(previous.read_text(encoding="utf-8")).get("kind")
+            if previous.is_file()
+            else None
+        )
+        if kind != "evaluation":
+            raise OdioError(
+                f"{out} holds something other than an odio evaluation; choose another --out"
+            )
+        if not overwrite:
+            raise OdioError(f"{out} already holds an evaluation; pass --overwrite to replace it")
+    labels = result["labels"]
+    metrics = {
+        "kind": "evaluation",
+        "odio_version": VERSION,
+        "model": model,
+        "backend": detector.backend,
+        "labels": labels,
+        "metric": result["metric"],
+        "data": {"test": result["data"]},
+        "thresholds": result["thresholds"],
+        "decision_rule": result["decision_rule"],
+        "test": {"at_0.5": result["at_0.5"], "tuned": result["tuned"]},
+    }
+    columns: dict[str, Any] = {"row": data.rows}
+    if data.ids is not None:
+        columns[data.report.id_column or "id"] = data.ids
+    columns["text"] = data.texts
+    for j, label in enumerate(labels):
+        columns[f"true_{label}"] = Y[:, j]
+    for j, label in enumerate(labels):
+        columns[f"prob_{label}"] = P[:, j]
+    for j, label in enumerate(labels):
+        columns[f"pred_{label}"] = decisions[:, j]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staged = staging_dir(out)
+    try:
+        (staged / "metrics.json").write_text(
+            json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+        pd.DataFrame(columns).to_csv(staged / "test_predictions.csv", index=False)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    swap_in(staged, out)

@@ -16,7 +16,7 @@ Requires the ``transformer`` extra (torch, transformers).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,8 @@ HEAD_WEIGHTS = "odio_head.safetensors"
 
 
 def pretrained(model: str, what: str = "encoder") -> Any:
-    """The ``encoder`` (``AutoModel``), ``tokenizer`` or ``config`` of a Hugging Face hub id
+    """The ``encoder`` (``AutoModel``), ``classifier`` (``AutoModelForSequenceClassification``),
+    ``tokenizer`` or ``config`` of a Hugging Face hub id
     or local directory, with a clear error. Code shipped with a model is never run.
 
     A hub id needs the network the first time (set ``HF_HUB_OFFLINE=1`` to fail fast
@@ -49,7 +50,7 @@ def pretrained(model: str, what: str = "encoder") -> Any:
     ...
     odio.errors.OdioError: model directory not found: ./no-such-model-dir
     """
-    from transformers import AutoConfig, AutoModel
+    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
 
     path = Path(model).expanduser()
     if path.exists():
@@ -58,6 +59,9 @@ def pretrained(model: str, what: str = "encoder") -> Any:
         raise OdioError(f"model directory not found: {model}")
     loaders: dict[str, Callable[[str], Any]] = {
         "encoder": lambda m: AutoModel.from_pretrained(m, trust_remote_code=False),
+        "classifier": lambda m: AutoModelForSequenceClassification.from_pretrained(
+            m, trust_remote_code=False
+        ),
         "tokenizer": load_tokenizer,
         "config": lambda m: AutoConfig.from_pretrained(m, trust_remote_code=False),
     }
@@ -135,9 +139,150 @@ class EncoderClassifier(nn.Module):
         hidden = encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # type: ignore[operator]
         return self.head(self.dropout(self.pool(hidden, attention_mask)))
 
+    @property
+    def n_labels(self) -> int:
+        return int(self.head.out_features)
+
+    @property
+    def hf_config(self) -> Any:
+        """The Hugging Face config of the network (kept beside exports, for reference)."""
+        return self.encoder.config
+
+    def describe(self) -> dict[str, Any]:
+        """What ``odio_head.json`` records of the head (besides the member settings)."""
+        return {"head": "odio"}
+
+    def save_weights(self, directory: Path) -> None:
+        """The encoder as a Hugging Face directory (safetensors) plus the odio head."""
+        from safetensors.torch import save_file
+
+        self.encoder.save_pretrained(directory, safe_serialization=True)
+        head = {k: v.detach().cpu().contiguous() for k, v in self.head.state_dict().items()}
+        save_file(head, str(directory / HEAD_WEIGHTS))
+
+    @classmethod
+    def load_weights(
+        cls, directory: Path, meta: dict[str, Any], settings: TransformerConfig
+    ) -> EncoderClassifier:
+        """Read what :meth:`save_weights` wrote."""
+        from safetensors.torch import load_file
+
+        classifier = cls(
+            pretrained(str(directory), "encoder"),
+            meta["n_labels"],
+            settings.pooling,
+            settings.dropout,
+        )
+        classifier.head.load_state_dict(load_file(str(directory / HEAD_WEIGHTS)))
+        return classifier
+
+
+class SequenceClassifier(nn.Module):
+    """An existing sequence-classification checkpoint (``AutoModelForSequenceClassification``,
+    e.g. a published hate-speech model), its classes mapped to odio labels.
+
+    ``forward`` returns one logit per odio label such that its sigmoid is the label's
+    probability: the checkpoint's own logit for a multi-label (sigmoid) model, the log-odds
+    of the class's softmax probability for a single-label one. Scoring, export and
+    explanations then treat it like a fine-tuned odio encoder.
+
+    Args:
+        model: the checkpoint.
+        index: odio label -> the checkpoint's class index (see :func:`class_index`).
+
+    Example:
+        >>> from transformers import BertConfig, BertForSequenceClassification
+        >>> cfg = BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=1,
+        ...                  num_attention_heads=2, intermediate_size=16, num_labels=2)
+        >>> clf = SequenceClassifier(BertForSequenceClassification(cfg), {"Odio": 1})
+        >>> ids = torch.tensor([[2, 5, 7, 0]]); mask = torch.tensor([[1, 1, 1, 0]])
+        >>> clf.activation, tuple(clf(ids, mask).shape)
+        ('softmax', (1, 1))
+    """
+
+    def __init__(self, model: Any, index: Mapping[str, int]) -> None:
+        super().__init__()
+        self.model = model
+        self.labels = list(index)
+        self.index = list(index.values())
+        config = model.config
+        multi = config.problem_type == "multi_label_classification" or config.num_labels == 1
+        self.activation = "sigmoid" if multi else "softmax"
+
+    @property
+    def n_labels(self) -> int:
+        return len(self.index)
+
+    @property
+    def hf_config(self) -> Any:
+        return self.model.config
+
+    def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+        logits = self.model(input_ids=input_ids, attention_mask=attention_mask).logits.float()
+        if self.activation == "sigmoid":
+            return logits[:, self.index]
+        log_p = torch.log_softmax(logits, dim=-1)[:, self.index]
+        return log_p - torch.log1p(-log_p.exp().clamp(max=1 - 1e-7))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "head": "sequence_classification",
+            "class_index": dict(zip(self.labels, self.index, strict=True)),
+        }
+
+    def save_weights(self, directory: Path) -> None:
+        self.model.save_pretrained(directory, safe_serialization=True)
+
+    @classmethod
+    def load_weights(
+        cls, directory: Path, meta: dict[str, Any], settings: TransformerConfig
+    ) -> SequenceClassifier:
+        return cls(pretrained(str(directory), "classifier"), meta["class_index"])
+
+
+HEADS: dict[str, Any] = {"odio": EncoderClassifier, "sequence_classification": SequenceClassifier}
+"""Classifier kinds by the ``head`` entry of ``odio_head.json``."""
+
+
+def class_index(
+    config: Any, labels: Mapping[str, str | int] | Sequence[str] | None
+) -> dict[str, int]:
+    """odio label -> the checkpoint's class index, from its ``id2label`` names.
+
+    ``labels`` maps odio labels to the checkpoint's class names or indices (e.g.
+    ``{"Odio": "hateful"}``), or lists class names kept as they are; ``None`` keeps every
+    class under its own name.
+
+    >>> from types import SimpleNamespace
+    >>> config = SimpleNamespace(id2label={0: "non-hateful", 1: "hateful"})
+    >>> class_index(config, {"Odio": "hateful"}), class_index(config, None)
+    ({'Odio': 1}, {'non-hateful': 0, 'hateful': 1})
+    """
+    names = {str(name): int(i) for i, name in config.id2label.items()}
+    if labels is None:
+        return names
+    pairs = labels.items() if isinstance(labels, Mapping) else ((n, n) for n in labels)
+    out = {}
+    for label, name in pairs:
+        if isinstance(name, int) or (
+            isinstance(name, str) and name.isdigit() and name not in names
+        ):
+            index = int(name)
+            if not 0 <= index < len(names):
+                raise OdioError(f"class index {index} is out of range (0-{len(names) - 1})")
+        elif name in names:
+            index = names[name]
+        else:
+            raise OdioError(
+                f"the model has no class {name!r}; its classes are: {', '.join(map(repr, names))}"
+            )
+        out[str(label)] = index
+    return out
+
 
 class EncoderMember:
-    """A fine-tuned :class:`EncoderClassifier` with its tokenizer: scores, saves, loads.
+    """A fine-tuned :class:`EncoderClassifier` (or a :class:`SequenceClassifier` checkpoint)
+    with its tokenizer: scores, saves, loads.
 
     Args:
         classifier: the network, on the device it should score on.
@@ -159,7 +304,7 @@ class EncoderMember:
 
     def __init__(
         self,
-        classifier: EncoderClassifier,
+        classifier: EncoderClassifier | SequenceClassifier,
         tokenizer: Any,
         max_length: int,
         *,
@@ -175,7 +320,7 @@ class EncoderMember:
         self.settings = settings
         self.seed = seed
         self.history = list(history or [])
-        self.n_labels = int(classifier.head.out_features)
+        self.n_labels = classifier.n_labels
 
     @property
     def device(self) -> Any:
@@ -216,19 +361,14 @@ class EncoderMember:
             "max_length": self.max_length,
             "config": self.settings.model_dump(mode="json"),
             "history": self.history,
+            **self.classifier.describe(),
         }
 
     def save(self, directory: str | Path) -> None:
-        """The encoder as a Hugging Face directory (safetensors) plus the odio head."""
-        from safetensors.torch import save_file
-
+        """The network's weights (safetensors, Hugging Face layout) and ``odio_head.json``."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self.classifier.encoder.save_pretrained(directory, safe_serialization=True)
-        head = {
-            k: v.detach().cpu().contiguous() for k, v in self.classifier.head.state_dict().items()
-        }
-        save_file(head, str(directory / HEAD_WEIGHTS))
+        self.classifier.save_weights(directory)
         (directory / HEAD_CONFIG).write_text(json.dumps(self.meta(), indent=2), encoding="utf-8")
 
     @classmethod
@@ -244,18 +384,15 @@ class EncoderMember:
 
         ``threads`` sets ``torch.set_num_threads``, which is process-wide.
         """
-        from safetensors.torch import load_file
-
         if threads:
             torch.set_num_threads(threads)
         directory = Path(directory)
         meta = json.loads((directory / HEAD_CONFIG).read_text(encoding="utf-8"))
         settings = TransformerConfig.model_validate(meta["config"])
-        encoder = pretrained(str(directory), "encoder")
-        classifier = EncoderClassifier(
-            encoder, meta["n_labels"], settings.pooling, settings.dropout
-        )
-        classifier.head.load_state_dict(load_file(str(directory / HEAD_WEIGHTS)))
+        head = meta.get("head", "odio")
+        if head not in HEADS:
+            raise OdioError(f"{directory}: unknown head {head!r} in {HEAD_CONFIG}")
+        classifier = HEADS[head].load_weights(directory, meta, settings)
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         classifier.to(device).eval()
         return cls(
@@ -267,3 +404,36 @@ class EncoderMember:
             seed=meta["seed"],
             history=meta.get("history", []),
         )
+
+
+def checkpoint_member(
+    source: str,
+    labels: Mapping[str, str | int] | Sequence[str] | None = None,
+    *,
+    max_length: int = 128,
+    device: str | None = None,
+) -> EncoderMember:
+    """A member from an existing sequence-classification checkpoint (hub id or directory).
+
+    Args:
+        source: e.g. ``pysentimiento/robertuito-hate-speech`` or a local directory.
+        labels: odio label -> the checkpoint's class name or index (see :func:`class_index`).
+        max_length: token limit (capped by the model's position limit).
+        device: where it scores (default: the GPU when there is one).
+
+    Example:
+        >>> member = checkpoint_member("pysentimiento/robertuito-hate-speech",
+        ...                            {"Odio": "hateful"})  # doctest: +SKIP
+    """
+    model = pretrained(source, "classifier")
+    tokenizer = pretrained(source, "tokenizer")
+    limit = position_limit(model.config, tokenizer)
+    classifier = SequenceClassifier(model, class_index(model.config, labels))
+    classifier.to(device or ("cuda" if torch.cuda.is_available() else "cpu")).eval()
+    return EncoderMember(
+        classifier,
+        tokenizer,
+        min(max_length, limit) if limit else max_length,
+        base_model=source,
+        settings=TransformerConfig(max_length=max_length),
+    )

@@ -267,7 +267,7 @@ def _export_member(member: Any, folder: Path, *, int8: bool, opset: int, torch: 
                 nodes_to_exclude=_narrowing_matmuls(fp32),
             )
             fp32.unlink()
-    member.classifier.encoder.config.save_pretrained(folder)
+    member.classifier.hf_config.save_pretrained(folder)
     meta = member.meta()
     meta["onnx"] = {
         "file": INT8_FILE if int8 else FP32_FILE,

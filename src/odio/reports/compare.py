@@ -31,6 +31,7 @@ COLUMNS: dict[str, str] = {
     "backend": "tfidf, transformer, stack",
     "model": "the model (a local path shortened to its last part)",
     "data": "the training file's name, rows used and the first hex digits of its SHA-256",
+    "test_data": "the same for the test file",
     "labels": "the labels, main first",
     "metric": "the headline metric the score columns hold",
     "labels_read_as": "votes >= min_votes, binary or text",
@@ -68,11 +69,8 @@ def compare_runs(run_dirs: Sequence[str | Path]) -> pd.DataFrame:
     """
     if not run_dirs:
         raise OdioError("no run directories to compare")
-    rows = [_row(read_run(d, predictions=False)) for d in run_dirs]
-    keys: dict[tuple[str, str, str], int] = {}
-    for row in rows:
-        row["group"] = keys.setdefault((row["data"], row["labels"], row["metric"]), len(keys) + 1)
-    frame = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+    frame = pd.DataFrame([_row(read_run(d, predictions=False)) for d in run_dirs])
+    frame = frame.reindex(columns=list(COLUMNS))
     for column in _INTEGERS:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     for column in (*_SCORES, "best_epoch", "lr", "train_seconds"):
@@ -103,23 +101,43 @@ def sort_runs(frame: pd.DataFrame, by: str | None = None, *, force: bool = False
         OdioError: ``by`` is not a column; the message lists the valid ones.
 
     Example:
-        >>> frame = pd.DataFrame({"group": [1, 1, 2], "run": ["a", "b", "c"],
+        >>> frame = pd.DataFrame({"run": ["a", "b", "c"], "data": ["x", "x", "y"],
+        ...                       "labels": ["Odio"] * 3, "metric": ["macro_f1"] * 3,
         ...                       "oof_tuned": [0.6, 0.8, 0.9]})
         >>> sort_runs(frame)["run"].tolist(), sort_runs(frame, force=True)["run"].tolist()
         (['b', 'a', 'c'], ['c', 'b', 'a'])
         >>> sort_runs(frame, "f1")
         Traceback (most recent call last):
         ...
-        odio.errors.OdioError: unknown sort key 'f1'; choose one of: group, run, oof_tuned
-    """
+        odio.errors.OdioError: unknown sort key 'f1'; choose one of: run, data, labels, metric, oof_tuned
+    """  # noqa: E501 - a doctest output line cannot be wrapped
     key = by or default_sort_key(frame)
     if key not in frame.columns:
         raise OdioError(f"unknown sort key {key!r}; choose one of: {', '.join(frame.columns)}")
+    frame = frame.assign(group=groups(frame, key))
     numeric = pd.api.types.is_numeric_dtype(frame[key])
     ordered = frame.sort_values(key, ascending=not numeric, na_position="last", kind="stable")
-    if not force and "group" in frame.columns:
+    if not force:
         ordered = ordered.sort_values("group", kind="stable")
     return ordered.reset_index(drop=True)
+
+
+def groups(frame: pd.DataFrame, key: str) -> list[int]:
+    """Group number of each row: rows are comparable on ``key`` when they share the labels,
+    the headline metric and the data the key is measured on (the test file for ``test_*``
+    columns, the training file otherwise).
+
+    >>> frame = pd.DataFrame({"data": ["a", "b"], "test_data": ["t", "t"],
+    ...                       "labels": ["Odio", "Odio"], "metric": ["macro_f1"] * 2})
+    >>> groups(frame, "test_tuned"), groups(frame, "cv")
+    ([1, 1], [1, 2])
+    """
+    on = "test_data" if key.startswith("test") else "data"
+    keys: dict[tuple[Any, ...], int] = {}
+    return [
+        keys.setdefault((row.get(on, "-"), row.get("labels"), row.get("metric")), len(keys) + 1)
+        for _, row in frame.iterrows()
+    ]
 
 
 def format_comparison(frame: pd.DataFrame, fmt: str = "markdown") -> str:
@@ -168,13 +186,13 @@ def _row(run: RunData) -> dict[str, Any]:
     backend = m.get("backend")
     metric = str(m.get("metric", "f1_custom"))  # odio < 0.2 ranked every run by f1_custom
     train = dig(m, "data", "train") or {}
-    read_as = train.get("label_format") or "votes"
+    read_as = (train or dig(m, "data", "test") or {}).get("label_format") or "votes"
     row: dict[str, Any] = {
         "run": run.name,
         "backend": backend,
         "model": short_model(m.get("model", config.get("model", ""))),
-        "data": f"{Path(str(train.get('path', '?'))).name} ({train.get('rows_used', '?')} rows"
-        + (f", {train['sha256'][:8]})" if train.get("sha256") else ")"),
+        "data": _data(train) if train else "(not trained here)",
+        "test_data": _data(dig(m, "data", "test")),
         "labels": ", ".join(run.labels),
         "metric": metric,
         "labels_read_as": f"votes >= {m.get('min_votes')}" if read_as == "votes" else read_as,
@@ -193,6 +211,16 @@ def _row(run: RunData) -> dict[str, Any]:
     row["test_tuned"] = dig(m, "test", "tuned", metric)
     row["test_main_f1_tuned"] = dig(m, "test", "tuned", "per_label", run.labels[0], "f1")
     return row
+
+
+def _data(report: dict[str, Any] | None) -> str:
+    """``name (rows, hash)`` of a file's load report; ``-`` without one."""
+    if not report:
+        return "-"
+    digest = f", {report['sha256'][:8]}" if report.get("sha256") else ""
+    return (
+        f"{Path(str(report.get('path', '?'))).name} ({report.get('rows_used', '?')} rows{digest})"
+    )
 
 
 def best_epochs(folds: Sequence[dict[str, Any]]) -> list[int]:

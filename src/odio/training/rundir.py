@@ -112,15 +112,16 @@ def is_run_dir(path: str | Path) -> bool:
 
 
 def read_run(run_dir: str | Path, *, predictions: bool = True) -> RunData:
-    """Read a run directory written by ``odio train``.
+    """Read a run directory written by ``odio train`` (or an evaluation written by
+    ``odio evaluate --out``: test scores and predictions only, ``"kind": "evaluation"``).
 
     Args:
         run_dir: the run directory.
         predictions: also read ``oof.csv`` and ``test_predictions.csv``.
 
     Raises:
-        OdioError: ``run_dir`` is not a run directory (no ``metrics.json`` or ``oof.csv``),
-            or one of its files cannot be read.
+        OdioError: ``run_dir`` is not a run directory (no ``metrics.json``, or no
+            ``oof.csv`` for a training run), or one of its files cannot be read.
 
     Example:
         >>> read_run("not/a/run")
@@ -131,17 +132,23 @@ def read_run(run_dir: str | Path, *, predictions: bool = True) -> RunData:
     path = Path(run_dir)
     if not path.is_dir():
         raise OdioError(f"{run_dir} is not a run directory: not found")
-    for required in ("metrics.json", "oof.csv"):
-        if not (path / required).is_file():
-            raise OdioError(
-                f"{run_dir} is not a run directory: {required} is missing (odio train writes it)"
-            )
+    if not (path / "metrics.json").is_file():
+        raise OdioError(
+            f"{run_dir} is not a run directory: metrics.json is missing (odio train writes it)"
+        )
     try:
         metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise OdioError(f"{path / 'metrics.json'}: cannot be read: {exc}") from exc
     if not isinstance(metrics, dict) or not metrics.get("labels"):
         raise OdioError(f"{path / 'metrics.json'}: no 'labels'; not written by odio train")
+    evaluation = metrics.get("kind") == "evaluation"
+    required = "test_predictions.csv" if evaluation else "oof.csv"
+    if not (path / required).is_file():
+        raise OdioError(
+            f"{run_dir} is not a run directory: {required} is missing "
+            f"(odio {'evaluate --out' if evaluation else 'train'} writes it)"
+        )
     config: dict[str, Any] = {}
     if (path / "config.yaml").is_file():
         try:
@@ -151,7 +158,7 @@ def read_run(run_dir: str | Path, *, predictions: bool = True) -> RunData:
     if not predictions:
         return RunData(path, metrics, config)
     labels = metrics["labels"]
-    oof = _read_predictions(path / "oof.csv", labels)
+    oof = None if evaluation else _read_predictions(path / "oof.csv", labels)
     test_file = path / "test_predictions.csv"
     test = _read_predictions(test_file, labels) if test_file.is_file() else None
     return RunData(path, metrics, config, oof, test)
