@@ -12,8 +12,9 @@ from types import ModuleType
 
 from odio.errors import OdioError
 
-TORCH_FIRST = "pip install torch==2.13.0 && "
-"""Prefix for extras that pull torch: an unpinned torch can pull a multi-GB CUDA build."""
+TORCH_FIRST = "pip install torch --index-url https://download.pytorch.org/whl/cpu && "
+"""Prefix for extras that pull torch: PyTorch's CPU build from its own index (a plain
+``pip install torch`` on Linux pulls the multi-GB CUDA build; use the CUDA index for a GPU)."""
 
 
 class MissingExtra(OdioError, ImportError):

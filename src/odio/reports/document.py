@@ -19,7 +19,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; co
        max-width: 1180px; margin: 2em auto; padding: 0 1em; line-height: 1.45; }
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: .2em;
      margin-top: 1.8em; } h3 { margin-bottom: .3em; }
-table { border-collapse: collapse; margin: .5em 0 1.2em; font-size: .9em; }
+table { border-collapse: collapse; margin: .5em 0 1.2em; font-size: .9em;
+        display: block; max-width: 100%; overflow-x: auto; }
 th, td { border: 1px solid #d0d0d0; padding: .25em .6em; vertical-align: top; }
 th { background: #f2f4f7; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,7 @@ def _header(doc: Document, run: RunData) -> None:
     if train_seconds is not None:
         rows.append(["train time", f"{_duration(train_seconds)} ({train_seconds:.1f} s)"])
     rows.append(["odio version", str(m.get("odio_version", "-"))])
+    rows.append(["report written", datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")])
     doc.table(["", "value"], rows)
 
 
@@ -446,6 +448,10 @@ def _errors(doc: Document, run: RunData) -> None:
     main, t = labels[0], float(run.thresholds[0])
     frame = run.frame(which)
     doc.heading(f"Most confident errors on {main}")
+    doc.paragraph(
+        "Content warning: the tweets below are shown as written and include offensive "
+        "language, slurs and hateful statements."
+    )
     source = "test predictions" if which == "test" else "out-of-fold predictions (no test set)"
     doc.paragraph(
         f"From the {source}, at the tuned threshold {t:.2f} of {main}: the "

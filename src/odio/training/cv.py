@@ -111,7 +111,7 @@ def cross_validate(
     members: list[Any] = []
     bar = tqdm(range(n_folds), desc="folds", unit="fold", disable=not progress)
     for fold in bar:
-        name = f"fold {fold + 1}/{n_folds}"
+        name = f"fold {fold} ({fold + 1}/{n_folds})"
         bar.set_description(name)
         val = fold_ids == fold
         train_idx, val_idx = np.flatnonzero(~val), np.flatnonzero(val)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
@@ -397,9 +398,19 @@ class _NamedProgressBar(L.pytorch.callbacks.TQDMProgressBar):
         self.name = name
 
     def init_train_tqdm(self):  # noqa: ANN201 - Lightning's signature
-        bar = super().init_train_tqdm()
-        bar.set_description(self.name)
-        return bar
+        from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
+
+        # Lightning writes its bars to standard output; results go there, progress does not.
+        return Tqdm(
+            desc=self.name,
+            position=2 * self.process_position,
+            disable=self.is_disabled,
+            leave=True,
+            dynamic_ncols=True,
+            file=sys.stderr,
+            smoothing=0,
+            bar_format=self.BAR_FORMAT,
+        )
 
     def init_validation_tqdm(self):  # noqa: ANN201 - Lightning's signature
         bar = super().init_validation_tqdm()

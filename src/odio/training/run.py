@@ -92,8 +92,17 @@ def train_run(
             b.spec: b.metrics(train, test, metric=metrics["metric"], rule=rule)
             for b in stacked.bases
         }
+    command = f"odio train {Path(train_path).name}" + (
+        f" --test {Path(test_path).name}" if test_path else ""
+    )
     info = {
         "data": _data_info(config, train),
+        "training": {
+            "command": command + " --config config.yaml  # config.yaml: the settings below",
+            "config": config.to_dict(),
+            "train_path": str(train_path),
+            "test_path": None if test_path is None else str(test_path),
+        },
         "metric": metrics["metric"],
         "metrics": {k: metrics[k] for k in ("cv", "oof", "test") if k in metrics},
     }
