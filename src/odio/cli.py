@@ -39,10 +39,14 @@ def cmd_train(args: argparse.Namespace) -> int:
                     target[section] = {}
                 target = target[section]
             target[name] = value
+    extra = [{"path": path} for path in args.train[1:]]
+    if extra:
+        base.setdefault("data", {})
+        base["data"]["sources"] = [*(base["data"].get("sources") or []), *extra]
     config = RunConfig.from_dict(base)
     metrics = train_run(
         config,
-        args.train,
+        args.train[0],
         args.out,
         test_path=args.test,
         overwrite=args.overwrite,
@@ -333,7 +337,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = sub.add_parser("train", help="k-fold training, blending and evaluation")
-    train.add_argument("train", metavar="TRAIN", help="labelled tweets (CSV, JSONL, Parquet)")
+    train.add_argument(
+        "train",
+        metavar="TRAIN",
+        nargs="+",
+        help="labelled tweets (CSV, TSV, JSONL, JSON, Parquet); more files are extra training "
+        "sources: in every fold's training set, never scored, their missing labels unknown "
+        "(per-source settings: data.sources in --config)",
+    )
     train.add_argument("--test", help="labelled test file, scored by the blended fold models")
     train.add_argument("--out", required=True, help="run directory to write")
     train.add_argument(

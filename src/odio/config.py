@@ -58,6 +58,45 @@ class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
+class SourceConfig(_Settings):
+    """An extra training file: its rows are in the training set of every fold, never scored.
+
+    Its settings default to the run's (``data``); a label it does not list is *missing* for
+    its rows (left out of that label's fit, masked in an encoder's loss), not negative, and
+    so is an empty label cell.
+
+    Example:
+        >>> src = SourceConfig(path="superset.csv", labels=["hate=Odio"],
+        ...                    where={"dataset": "hascosva"}, positives_only=["Odio"])
+        >>> src.labels, src.positives_only
+        (['hate=Odio'], ['Odio'])
+    """
+
+    path: str
+    """The file (CSV, TSV, JSON Lines, JSON, Parquet)."""
+    labels: list[str] | None = None
+    """The labels this file has, COLUMN=LABEL to rename (default: the run's labels whose
+    columns it has)."""
+    text_column: str | None = None
+    """Its text column (default: the run's)."""
+    where: dict[str, str] | None = None
+    """Keep only rows whose columns hold these values, e.g. {dataset: hascosva}."""
+    positives_only: list[str] = Field(default_factory=list)
+    """Labels this file marks only when positive: its 0 means unknown, not negative."""
+    label_format: Literal["auto", "votes", "binary"] | None = None
+    """As data.label_format (default: the run's)."""
+    min_votes: int | None = Field(None, ge=1)
+    """As data.min_votes (default: the run's)."""
+    positive: list[str] | None = None
+    """As data.positive (default: the run's)."""
+    label_map: dict[str, int] | None = None
+    """As data.label_map (default: the run's)."""
+    sep: str | None = None
+    """As data.sep (default: the run's)."""
+    encoding: str | None = None
+    """As data.encoding (default: the run's)."""
+
+
 class DataConfig(_Settings):
     """Where the text, the labels and the ids are in a table, and how labels become 0/1.
 
@@ -90,6 +129,9 @@ class DataConfig(_Settings):
     """Reject rows with an empty text instead of dropping them with a warning."""
     encoding: str = "utf-8"
     """Text encoding of CSV, TSV and JSON files."""
+    sources: list[SourceConfig] = Field(default_factory=list)
+    """Extra training files, each with its own columns and the labels it has; folds and every
+    reported score come from the main training file only."""
 
     @field_validator("labels")
     @classmethod

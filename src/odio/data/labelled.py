@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from odio.config import DataConfig
+from odio.config import DataConfig, SourceConfig
 from odio.data.tables import Table, is_text, read_table, require_columns
 from odio.errors import OdioError
 
@@ -80,6 +80,8 @@ class LabelledData:
         ids: the rows' ids (from the id column), or ``None``.
         frame: the kept rows with all their columns.
         report: counts of rows read, used and dropped.
+        known: ``(n, n_labels)`` bool, which labels each row has (``None``: all of them;
+            an extra training source may lack some, see :func:`load_source`).
     """
 
     texts: list[str]
@@ -89,6 +91,7 @@ class LabelledData:
     ids: list[str] | None
     frame: pd.DataFrame
     report: LoadReport
+    known: np.ndarray | None = None
 
 
 def load_labelled(
@@ -133,7 +136,7 @@ def load_labelled(
 
     keep = is_text_row
     kept = frame[keep].reset_index(drop=True)
-    Y, label_format = _labels(name, kept, config, np.flatnonzero(keep))
+    Y, _, label_format = _labels(name, kept, config, np.flatnonzero(keep))
     labels = config.label_names
     if training:
         for j, label in enumerate(labels):
@@ -164,6 +167,84 @@ def load_labelled(
     )
 
 
+def load_source(source: SourceConfig, data: DataConfig) -> LabelledData:
+    """Read an extra training file: the run's labels it has, the others (and its empty or
+    ``positives_only`` 0 cells) unknown.
+
+    Args:
+        source: the file and how to read it (unset settings come from ``data``).
+        data: the run's data settings; their ``label_names`` are the labels.
+
+    Example:
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "extra.csv")
+        >>> _ = open(p, "w").write("text,hate,women,set\\na,1,1,m\\nb,0,,m\\nc,1,,h\\n")
+        >>> d = load_source(SourceConfig(path=p, labels=["hate=Odio", "women=Mujeres"],
+        ...                 where={"set": "m"}), DataConfig(labels=["Odio", "Mujeres"]))
+        >>> d.texts, d.Y.tolist(), d.known.tolist()
+        (['a', 'b'], [[1, 1], [0, 0]], [[True, True], [True, False]])
+    """
+    overrides = {
+        k: v
+        for k, v in source.model_dump().items()
+        if v is not None and k in DataConfig.model_fields and k != "labels"
+    }
+    config = data.model_copy(update={**overrides, "sources": []})
+    table = Table(source.path, sep=config.sep, encoding=config.encoding)
+    frame = read_table(table)
+    name = table.name
+    for column, value in (source.where or {}).items():
+        require_columns(table, frame, [column])
+        frame = frame[frame[column].astype(str) == str(value)]
+    if len(frame) == 0:
+        raise OdioError(f"{name}: no rows" + (f" where {source.where}" if source.where else ""))
+    frame = frame.reset_index(drop=True)
+    wanted = data.label_names
+    if source.labels is None:
+        entries = [e for e, c in zip(data.labels, data.label_columns, strict=True) if c in frame]
+    else:
+        entries = source.labels
+    mine = DataConfig(labels=entries) if entries else None
+    for label in mine.label_names if mine else []:
+        if label not in wanted:
+            raise OdioError(
+                f"{name}: label {label!r} is not one of the run's labels ({', '.join(wanted)})"
+            )
+    if mine is None:
+        raise OdioError(f"{name} has none of the run's label columns; give its labels")
+    require_columns(table, frame, [config.text_column, *mine.label_columns])
+    keep = frame[config.text_column].map(is_text).to_numpy()
+    kept = frame[keep].reset_index(drop=True)
+    rows = np.flatnonzero(keep)
+    sub = config.model_copy(update={"labels": entries})
+    values, cells, label_format = _labels(name, kept, sub, rows, missing=True)
+    Y = np.zeros((len(kept), len(wanted)), dtype=np.int8)
+    known = np.zeros((len(kept), len(wanted)), dtype=bool)
+    for j, label in enumerate(mine.label_names):
+        k = wanted.index(label)
+        Y[:, k] = values[:, j]
+        known[:, k] = cells[:, j] & ((values[:, j] == 1) | (label not in source.positives_only))
+    report = LoadReport(
+        path=name,
+        rows_read=len(frame),
+        rows_used=int(keep.sum()),
+        dropped={"empty text": int((~keep).sum())},
+        label_format=label_format,
+        min_votes=config.min_votes if label_format == "votes" else None,
+        sha256=file_digest(source.path),
+    )
+    return LabelledData(
+        texts=kept[config.text_column].tolist(),
+        Y=Y,
+        labels=wanted,
+        rows=rows,
+        ids=None,
+        frame=kept,
+        report=report,
+        known=known,
+    )
+
+
 def file_digest(path: str | Path) -> str:
     """The first 16 hex digits of a file's SHA-256 (empty for standard input)."""
     if str(path) == "-":
@@ -176,18 +257,22 @@ def file_digest(path: str | Path) -> str:
 
 
 def _labels(
-    name: str, frame: pd.DataFrame, config: DataConfig, rows: np.ndarray
-) -> tuple[np.ndarray, str]:
-    """The ``(n, n_labels)`` 0/1 matrix and how it was read (votes, binary or text)."""
+    name: str, frame: pd.DataFrame, config: DataConfig, rows: np.ndarray, *, missing: bool = False
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """The ``(n, n_labels)`` 0/1 matrix, which of its cells are known, and how the labels
+    were read (votes, binary or text). With ``missing``, an empty cell is unknown rather
+    than an error."""
     columns = config.label_columns
     if config.positive is not None or config.label_map is not None:
-        return np.column_stack([_mapped(name, frame[c], c, config, rows) for c in columns]).astype(
-            np.int8
-        ), "text"
-    values = np.column_stack([_numeric(name, frame[c], c, rows) for c in columns])
+        cells = [_mapped(name, frame[c], c, config, rows, missing) for c in columns]
+        known = np.column_stack([~np.isnan(c) for c in cells])
+        return np.nan_to_num(np.column_stack(cells)).astype(np.int8), known, "text"
+    values = np.column_stack([_numeric(name, frame[c], c, rows, missing) for c in columns])
+    known = ~np.isnan(values)
     label_format = config.label_format
     if label_format == "auto":
-        label_format = "binary" if np.isin(values, (0, 1)).all() else "votes"
+        label_format = "binary" if np.isin(values[known], (0, 1)).all() else "votes"
+    values = np.where(known, values, 0)
     if label_format == "binary":
         outside = ~np.isin(values, (0, 1))
         if outside.any():
@@ -196,7 +281,7 @@ def _labels(
                 f"{name}: label column {columns[c]!r} row {rows[r]} holds {values[r, c]:g}, "
                 "but the labels are read as binary (0/1): use --label-format votes"
             )
-        return values.astype(np.int8), label_format
+        return values.astype(np.int8), known, label_format
     fractional = values != np.round(values)
     if fractional.any() or (values > MAX_VOTES).any():
         r, c = np.argwhere(fractional | (values > MAX_VOTES))[0]
@@ -204,13 +289,15 @@ def _labels(
             f"{name}: label column {columns[c]!r} row {rows[r]} holds {values[r, c]:g}, "
             f"which is not a vote count (a whole number from 0 to {MAX_VOTES})"
         )
-    return (values >= config.min_votes).astype(np.int8), label_format
+    return (values >= config.min_votes).astype(np.int8), known, label_format
 
 
-def _numeric(name: str, raw: pd.Series, column: str, rows: np.ndarray) -> np.ndarray:
+def _numeric(name: str, raw: pd.Series, column: str, rows: np.ndarray, missing: bool) -> np.ndarray:
+    """Numeric label values; ``nan`` for empty cells when ``missing`` allows them."""
     scalars = pd.Series([v if np.isscalar(v) else None for v in raw], dtype=object)
     values = pd.to_numeric(scalars, errors="coerce")
-    bad = (values.isna() | ~np.isfinite(values.fillna(0))).to_numpy()
+    empty = np.array([_missing(v) for v in raw], dtype=bool)
+    bad = (values.isna() | ~np.isfinite(values.fillna(0))).to_numpy() & ~(empty & missing)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         shown = raw.iloc[i]
@@ -236,32 +323,36 @@ def _numeric(name: str, raw: pd.Series, column: str, rows: np.ndarray) -> np.nda
 
 
 def _mapped(
-    name: str, raw: pd.Series, column: str, config: DataConfig, rows: np.ndarray
+    name: str, raw: pd.Series, column: str, config: DataConfig, rows: np.ndarray, missing: bool
 ) -> np.ndarray:
-    """Text label values as 0/1, through ``positive`` or ``label_map``."""
+    """Text label values as 0/1 (``nan`` where empty and ``missing`` allows it), through
+    ``positive`` or ``label_map``."""
     text = pd.Series([None if _missing(v) else str(v).strip() for v in raw], dtype=object)
-    if text.isna().any():
+    empty = text.isna().to_numpy()
+    if empty.any() and not missing:
         raise OdioError(
-            f"{name}: label column {column!r} row {rows[int(np.flatnonzero(text.isna())[0])]} "
+            f"{name}: label column {column!r} row {rows[int(np.flatnonzero(empty)[0])]} "
             "has an empty value"
         )
-    seen = set(text)
+    seen = set(text.dropna())
     if config.positive is not None:
-        missing = [v for v in config.positive if v not in seen]
-        if missing:
+        absent = [v for v in config.positive if v not in seen]
+        if absent:
             raise OdioError(
-                f"{name}: label column {column!r} never holds {missing[0]!r} (--positive); "
+                f"{name}: label column {column!r} never holds {absent[0]!r} (--positive); "
                 f"its values: {', '.join(map(repr, sorted(seen)[:8]))}"
             )
-        return text.isin(config.positive).to_numpy()
-    mapping = config.label_map or {}
-    unknown = sorted(seen - set(mapping))
-    if unknown:
-        raise OdioError(
-            f"{name}: label column {column!r} holds {unknown[0]!r}, which label_map does not "
-            f"map (it maps {', '.join(map(repr, mapping))})"
-        )
-    return text.map(mapping).to_numpy()
+        values = text.isin(config.positive).to_numpy().astype(float)
+    else:
+        mapping = config.label_map or {}
+        unknown = sorted(seen - set(mapping))
+        if unknown:
+            raise OdioError(
+                f"{name}: label column {column!r} holds {unknown[0]!r}, which label_map does "
+                f"not map (it maps {', '.join(map(repr, mapping))})"
+            )
+        values = text.map(mapping).to_numpy(dtype=float)
+    return np.where(empty, np.nan, values)
 
 
 def _missing(value: Any) -> bool:

@@ -74,6 +74,7 @@ def cross_validate(
     labels: Sequence[str],
     fold_ids: np.ndarray,
     *,
+    known: np.ndarray | None = None,
     test_texts: Sequence[str] | None = None,
     metric: str = "auto",
     progress: bool = True,
@@ -85,7 +86,11 @@ def cross_validate(
         texts: normalised training texts.
         Y: ``(n, n_labels)`` 0/1 labels.
         labels: label names.
-        fold_ids: fold of every row (from :func:`odio.data.folds.make_folds`).
+        fold_ids: fold of every row (from :func:`odio.data.folds.make_folds`); ``-1``
+            marks rows of extra sources, in the training set of every fold and never scored
+            (the out-of-fold result covers the other rows, which come first).
+        known: ``(n, n_labels)`` bool, the labels each row has (``None``: all); an unknown
+            label is left out of that label's fit.
         test_texts: normalised test texts, predicted by every fold member and averaged.
         metric: the headline metric of the fold scores (see :func:`odio.metrics.score`).
         progress: show progress bars (folds, and epochs for trainers that have them).
@@ -103,6 +108,9 @@ def cross_validate(
     Y = np.atleast_2d(np.asarray(Y))
     fold_ids = np.asarray(fold_ids)
     n_folds = int(fold_ids.max()) + 1
+    scored = int((fold_ids >= 0).sum())
+    if not (fold_ids[:scored] >= 0).all():
+        raise ValueError("rows of extra sources (fold -1) must come after the scored rows")
     inputs = trainer.encode(texts)
     test_inputs = None if test_texts is None else trainer.encode(test_texts)
     oof = np.full(Y.shape, np.nan)
@@ -121,6 +129,7 @@ def cross_validate(
             [inputs[i] for i in train_idx],
             Y[train_idx],
             validation=(val_inputs, Y[val_idx]),
+            known=None if known is None else known[train_idx],
             progress=name if progress else None,
         )
         oof[val_idx] = trainer.predict(fitted.member, val_inputs)
@@ -140,6 +149,7 @@ def cross_validate(
         bar.set_postfix({result.scores["metric"]: f"{value:.3f}"})
         folds.append(result)
         members.append(fitted.member)
+    oof = oof[:scored]
     if np.isnan(oof).any():
         raise AssertionError("some training rows got no out-of-fold prediction")
     return CVResult(
@@ -167,10 +177,12 @@ def fit_folds(
     test: LabelledData | None,
     fold_ids: np.ndarray,
     *,
+    sources: Sequence[LabelledData] = (),
     progress: bool = True,
 ) -> FoldsFit:
     """Cross-validate one backend (``config.model``) in ``fold_ids``, with its normalisation
-    (``config.preprocess``, or the backend's default).
+    (``config.preprocess``, or the backend's default). Rows of extra ``sources`` join the
+    training set of every fold; only ``train``'s rows are scored.
 
     Example:
         >>> fit = fit_folds(RunConfig(), train, None, fold_ids)  # doctest: +SKIP
@@ -179,12 +191,20 @@ def fit_folds(
     """
     backend = backend_name(config.model)
     preprocess = config.preprocess or default_preprocess(backend)
+    texts = [t for data in (train, *sources) for t in data.texts]
+    known = None
+    if sources:
+        known = np.vstack(
+            [np.ones(train.Y.shape, dtype=bool)]
+            + [np.ones(s.Y.shape, dtype=bool) if s.known is None else s.known for s in sources]
+        )
     result = cross_validate(
         create_trainer(config),
-        preprocess_many(train.texts, preprocess),
-        train.Y,
+        preprocess_many(texts, preprocess),
+        np.vstack([train.Y, *(s.Y for s in sources)]),
         train.labels,
-        fold_ids,
+        np.concatenate([fold_ids, *(np.full(len(s.texts), -1) for s in sources)]),
+        known=known,
         test_texts=None if test is None else preprocess_many(test.texts, preprocess),
         metric=config.headline(train.labels),
         progress=progress,

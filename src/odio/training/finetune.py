@@ -109,13 +109,17 @@ class EncoderTrainer:
         Y: np.ndarray,
         validation: tuple[Sequence[list[int]], np.ndarray] | None = None,
         *,
+        known: np.ndarray | None = None,
         progress: str | None = None,
     ) -> Fitted:
         """Fine-tune a fresh copy of the base model on token ids; with ``validation``, stop
-        early and keep the best epoch. The member is left on the device it trained on."""
+        early and keep the best epoch; labels not ``known`` are masked out of the loss. The
+        member is left on the device it trained on."""
         c = self.config
         L.seed_everything(self.seed, workers=True, verbose=False)
-        Y = np.atleast_2d(np.asarray(Y))
+        Y = np.atleast_2d(np.asarray(Y)).astype(np.float32)
+        if known is not None:
+            Y = np.where(known, Y, np.nan)  # unknown: masked in the loss
         encoder = pretrained(self.model, "encoder")
         if c.freeze_embeddings:
             encoder.get_input_embeddings().weight.requires_grad_(False)
@@ -146,10 +150,9 @@ class EncoderTrainer:
 
         pos_weight = None
         if c.pos_weight:
-            pos = Y.sum(axis=0).clip(min=1)
-            pos_weight = torch.as_tensor(
-                np.minimum((len(Y) - pos) / pos, POS_WEIGHT_CAP), dtype=torch.float32
-            )
+            pos = (Y == 1).sum(axis=0).clip(min=1)
+            neg = (Y == 0).sum(axis=0)
+            pos_weight = torch.as_tensor(np.minimum(neg / pos, POS_WEIGHT_CAP), dtype=torch.float32)
         module = FineTuner(classifier, c, pos_weight)
         module.train()  # from_pretrained returns modules in eval mode
         with tempfile.TemporaryDirectory(prefix="odio-ckpt-") as ckpt_dir, _quiet_lightning():
@@ -325,7 +328,7 @@ class FineTuner(L.LightningModule):
         super().__init__()
         self.model = model
         self.config = config
-        self.loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+        self.loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
         self.history: list[dict[str, float]] = []
         self._train_losses: list[float] = []
         self._val_probs: list[np.ndarray] = []
@@ -333,7 +336,13 @@ class FineTuner(L.LightningModule):
 
     def _loss(self, batch: dict) -> torch.Tensor:
         logits = self.model(batch["input_ids"], batch["attention_mask"])
-        return self.loss_fn(logits.float(), batch["labels"])
+        return self.masked_loss(logits.float(), batch["labels"])
+
+    def masked_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Mean binary cross-entropy over the known labels (``nan`` marks an unknown one)."""
+        known = ~torch.isnan(labels)
+        losses = self.loss_fn(logits, torch.nan_to_num(labels)) * known
+        return losses.sum() / known.sum().clamp(min=1)
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         loss = self._loss(batch)
@@ -343,7 +352,7 @@ class FineTuner(L.LightningModule):
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         logits = self.model(batch["input_ids"], batch["attention_mask"]).float()
-        loss = self.loss_fn(logits, batch["labels"])
+        loss = self.masked_loss(logits, batch["labels"])
         self.log("val_loss", loss, prog_bar=True, on_epoch=True, batch_size=len(batch["labels"]))
         self._val_probs.append(torch.sigmoid(logits).cpu().numpy())
         self._val_labels.append(batch["labels"].cpu().numpy())

@@ -25,7 +25,7 @@ import pandas as pd
 
 from odio.config import RunConfig
 from odio.data.folds import make_folds
-from odio.data.labelled import LabelledData, load_labelled
+from odio.data.labelled import LabelledData, load_labelled, load_source
 from odio.metrics import decide, score_at_both
 from odio.models.modeldir import save_model
 from odio.training.cv import CVResult, fit_folds
@@ -76,16 +76,29 @@ def train_run(
     test = load_labelled(test_path, config.data, training=False) if test_path else None
     if test is not None:
         log.info(test.report.summary())
+    sources = [load_source(source, config.data) for source in config.data.sources]
+    for source in sources:
+        log.info("extra training source %s", source.report.summary())
 
     fold_ids = make_folds(train.Y, config.cv.folds, config.cv.seed, config.cv.split)
     if backend == "stack":
-        stacked = cross_validate_stack(config, train, test, fold_ids, progress=progress)
+        stacked = cross_validate_stack(
+            config, train, test, fold_ids, sources=sources, progress=progress
+        )
         result, thresholds = stacked.result, stacked.thresholds
     else:
-        result, blend, thresholds = fit_folds(config, train, test, fold_ids, progress=progress)
+        result, blend, thresholds = fit_folds(
+            config, train, test, fold_ids, sources=sources, progress=progress
+        )
     seconds = time.perf_counter() - start
 
     metrics = _metrics(config, backend, train, test, result, thresholds, seconds)
+    if sources:
+        metrics["data"]["sources"] = [
+            {**asdict(s.report), "known": dict(zip(s.labels, s.known.sum(0).tolist(), strict=True))}
+            for s in sources
+            if s.known is not None
+        ]
     rule = config.thresholds.decision_rule
     if backend == "stack":
         metrics["bases"] = {

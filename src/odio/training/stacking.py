@@ -120,6 +120,7 @@ def cross_validate_stack(
     test: LabelledData | None,
     fold_ids: np.ndarray,
     *,
+    sources: Sequence[LabelledData] = (),
     progress: bool = True,
 ) -> StackResult:
     """Cross-validate (or reuse) every base in ``fold_ids``, then the nested meta-model.
@@ -138,7 +139,7 @@ def cross_validate_stack(
         if is_run_dir(spec):
             bases.append(_reuse_run(Path(spec), train, test, fold_ids))
         else:
-            bases.append(_fit_base(config, spec, train, test, fold_ids, progress))
+            bases.append(_fit_base(config, spec, train, test, fold_ids, sources, progress))
     base_oof = [b.oof for b in bases]
     oof = nested_oof(base_oof, train.Y, fold_ids, config.stack)
     meta = StackMeta.fit(base_oof, train.Y, config.stack)
@@ -177,10 +178,13 @@ def _fit_base(
     train: LabelledData,
     test: LabelledData | None,
     fold_ids: np.ndarray,
+    sources: Sequence[LabelledData],
     progress: bool,
 ) -> StackBase:
     sub = config.model_copy(update={"model": spec})
-    result, blend, thresholds = fit_folds(sub, train, test, fold_ids, progress=progress)
+    result, blend, thresholds = fit_folds(
+        sub, train, test, fold_ids, sources=sources, progress=progress
+    )
     return StackBase(
         spec=spec,
         backend=blend.backend,

@@ -41,10 +41,13 @@ class TfidfTrainer:
         Y: np.ndarray,
         validation: tuple[Sequence[str], np.ndarray] | None = None,
         *,
+        known: np.ndarray | None = None,
         progress: str | None = None,
     ) -> Fitted:
-        """Fit on texts and a ``(n, n_labels)`` 0/1 matrix (``validation`` and ``progress``
-        are part of the common interface; TF-IDF fits in one pass and uses neither)."""
+        """Fit on texts and a ``(n, n_labels)`` 0/1 matrix; each label's regression sees only
+        the rows where it is ``known`` (the vectorizers see every text). ``validation`` and
+        ``progress`` are part of the common interface; TF-IDF fits in one pass and uses
+        neither."""
         Y = np.atleast_2d(np.asarray(Y))
         vectorizers = build_vectorizers(self.config)
         for vectorizer in vectorizers.values():
@@ -55,7 +58,8 @@ class TfidfTrainer:
         X = model.features(inputs)
         model.coef = np.zeros((Y.shape[1], X.shape[1]))
         for j in range(Y.shape[1]):
-            y = Y[:, j]
+            rows = slice(None) if known is None else known[:, j]
+            y = Y[rows, j]
             if y.min() == y.max():
                 # One class only in this training split: predict its rate, do not crash.
                 rate = np.clip(y.mean(), 1e-6, 1 - 1e-6)
@@ -68,7 +72,7 @@ class TfidfTrainer:
                 solver="liblinear",
                 max_iter=self.config.max_iter,
                 random_state=self.seed,
-            ).fit(X, y)
+            ).fit(X[rows], y)
             model.coef[j] = clf.coef_[0]
             model.intercept[j] = clf.intercept_[0]
         return Fitted(model, [])

@@ -43,10 +43,12 @@ class Trainer(Protocol):
         Y: np.ndarray,
         validation: tuple[Sequence[Any], np.ndarray] | None = None,
         *,
+        known: np.ndarray | None = None,
         progress: str | None = None,
     ) -> Fitted:
         """Fit a new member on inputs and a ``(n, n_labels)`` 0/1 matrix; ``validation`` may
-        drive early stopping; ``progress`` names the progress bar (``None``: no bar)."""
+        drive early stopping; ``known`` (bool, same shape) leaves unknown labels out of the
+        fit; ``progress`` names the progress bar (``None``: no bar)."""
         ...
 
     def predict(self, member: Any, inputs: Sequence[Any]) -> np.ndarray:
