@@ -220,6 +220,7 @@ def test_options_defaults() -> None:
         "repetition": True,
         "newlines": True,
         "lowercase": False,
+        "deobfuscate": False,
     }
 
 
@@ -249,3 +250,27 @@ def test_options_frozen() -> None:
     opts = PreprocessOptions()
     with pytest.raises(ValueError, match="frozen"):
         opts.url = False  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("te o d i o maricon", "te odio maricon"),
+        ("p.u.t.a madre", "puta madre"),
+        ("m*a*r*i*c*o*n de m13rd4", "maricon de mierda"),
+        ("los v e n e c o s  fuera", "los venecos fuera"),
+        ("t3 0di0 m4ric0n culi40", "te odio maricon culiao"),
+        ("h0l4 w3on j4j4", "hola weon jaja"),
+        # not obfuscation: numbers, ordinals, slang, handles, short words
+        (
+            "covid19 2x1 100pre 1ero año 2021 4 personas",
+            "covid19 2x1 100pre 1ero año 2021 4 personas",
+        ),
+        ("@danieljadue o sea y a la", "@usuario o sea y a la"),
+    ],
+)
+def test_deobfuscation_undoes_spacing_and_leetspeak(text: str, expected: str) -> None:
+    options = PreprocessOptions(deobfuscate=True)
+    assert preprocess_tweet(text, options) == expected
+    assert preprocess_tweet(expected, options) == expected  # idempotent
+    assert preprocess_tweet("t3 0di0", PreprocessOptions()) == "t3 0di0"  # off by default

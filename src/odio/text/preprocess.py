@@ -79,6 +79,10 @@ class PreprocessOptions(BaseModel):
     """Lowercase the whole text at the end (off for RoBERTuito-cased; uncased users may set
     it)."""
 
+    deobfuscate: bool = False
+    """Undo common obfuscation: letters split by spaces or punctuation (``o d i o``,
+    ``p.u.t.a``) joined, and leetspeak digits inside words (``m4ric0n``) read as letters."""
+
     def to_dict(self) -> dict[str, bool]:
         """The options as a JSON-serialisable dict.
 
@@ -246,6 +250,36 @@ def _replace_emoji(text: str) -> str:
 _NEWLINE_RE = re.compile(r"\s*[\r\n\u2028\u2029]\s*")
 _SENTENCE_END = frozenset(".!?…,;:")
 
+# --- Obfuscation ------------------------------------------------------------------------------
+
+# Three or more single letters separated by spaces or punctuation: "o d i o", "p.u.t.a".
+_SPACED_RE = re.compile(r"(?<![\w@#])(?:[^\W\d_][ .\-*_·]){2,}[^\W\d_](?![\w])")
+_SEPARATORS_RE = re.compile(r"[ .\-*_·]")
+# Words that may hide letters behind digits or symbols: "m4ric0n", "put@", "m13rd4".
+_WORD_RE = re.compile(r"(?<![\w@#$])[\w@$]+")
+_LEET = str.maketrans(
+    {"4": "a", "@": "a", "3": "e", "1": "i", "0": "o", "5": "s", "7": "t", "$": "s"}
+)
+
+
+def _unleet(m: re.Match[str]) -> str:
+    """A word's leetspeak read as letters, when it is one: letters and only leetspeak
+    characters, starting with a letter (or a lone 0: "0dio"), so handles, ordinals ("1ero"),
+    "100pre", "2x1" and "covid19" stay as written."""
+    word = m.group(0)
+    letters = sum(ch.isalpha() for ch in word)
+    if not letters or letters == len(word) or not word.translate(_LEET).isalpha():
+        return word
+    if not (word[0].isalpha() or (word[0] == "0" and word[1:2].isalpha())):
+        return word
+    return word.translate(_LEET)
+
+
+def _deobfuscate(text: str) -> str:
+    """Letters split by spaces or punctuation joined, then leetspeak words read as letters."""
+    text = _SPACED_RE.sub(lambda m: _SEPARATORS_RE.sub("", m.group(0)), text)
+    return _WORD_RE.sub(_unleet, text)
+
 
 def _newline_sub(m: re.Match[str]) -> str:
     start = m.start()
@@ -309,6 +343,8 @@ def preprocess_tweet(text: str, options: PreprocessOptions | None = None) -> str
         text = _USER_RE.sub(USER_TOKEN, text)
     if opts.hashtag:
         text = _HASHTAG_RE.sub(_hashtag_sub, text)
+    if opts.deobfuscate:
+        text = _deobfuscate(text)
     if opts.repetition:
         text = _REPEAT_RE.sub(r"\1" * MAX_REPEAT, text)
     if opts.laughter:
