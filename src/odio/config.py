@@ -326,6 +326,30 @@ class ThresholdConfig(_Settings):
         return {label: check_objective(objective) for label, objective in values.items()}
 
 
+class AugmentConfig(_Settings):
+    """Obfuscated copies of training tweets (see :mod:`odio.text.augment`), added to the
+    training part of each fold only (never to the held-out fold or the test set).
+
+    Example:
+        >>> AugmentConfig(spacing=0.2).active
+        True
+    """
+
+    swaps: float = Field(0.0, ge=0, le=1)
+    """Probability that a tweet gets a copy with two letters of a word swapped."""
+    deletions: float = Field(0.0, ge=0, le=1)
+    """Probability of a copy with a letter of a word dropped."""
+    leetspeak: float = Field(0.0, ge=0, le=1)
+    """Probability of a copy with a word in leetspeak (m4r1c0n)."""
+    spacing: float = Field(0.0, ge=0, le=1)
+    """Probability of a copy with a word's letters spaced out (o d i o)."""
+
+    @property
+    def active(self) -> bool:
+        """Whether any copy can be made."""
+        return any(self.model_dump().values())
+
+
 class RunConfig(_Settings):
     """Everything a training run needs besides the data files.
 
@@ -349,6 +373,8 @@ class RunConfig(_Settings):
     labels and macro_f1 (scikit-learn's) otherwise."""
     thresholds: ThresholdConfig = Field(default_factory=ThresholdConfig)
     """Threshold tuning and the decision rule."""
+    augment: AugmentConfig = Field(default_factory=AugmentConfig)
+    """Training-time obfuscation of copies of the training tweets."""
     tfidf: TfidfConfig = Field(default_factory=TfidfConfig)
     """TF-IDF backend settings."""
     transformer: TransformerConfig = Field(default_factory=TransformerConfig)

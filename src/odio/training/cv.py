@@ -24,6 +24,7 @@ from odio.data.labelled import LabelledData
 from odio.errors import OdioError
 from odio.metrics import headline, score, tune_thresholds
 from odio.models.blend import Blend
+from odio.text.augment import augment
 from odio.text.preprocess import preprocess_many
 from odio.training.trainers import Trainer, backend_name, default_preprocess
 
@@ -75,6 +76,7 @@ def cross_validate(
     fold_ids: np.ndarray,
     *,
     known: np.ndarray | None = None,
+    exclude: np.ndarray | None = None,
     test_texts: Sequence[str] | None = None,
     metric: str = "auto",
     progress: bool = True,
@@ -91,6 +93,9 @@ def cross_validate(
             (the out-of-fold result covers the other rows, which come first).
         known: ``(n, n_labels)`` bool, the labels each row has (``None``: all); an unknown
             label is left out of that label's fit.
+        exclude: the fold whose training set must not hold each row (default
+            ``fold_ids``; an augmented copy of a tweet is excluded where its original is
+            held out; ``-1``: in every fold's training set).
         test_texts: normalised test texts, predicted by every fold member and averaged.
         metric: the headline metric of the fold scores (see :func:`odio.metrics.score`).
         progress: show progress bars (folds, and epochs for trainers that have them).
@@ -108,6 +113,7 @@ def cross_validate(
     Y = np.atleast_2d(np.asarray(Y))
     fold_ids = np.asarray(fold_ids)
     n_folds = int(fold_ids.max()) + 1
+    exclude = fold_ids if exclude is None else np.asarray(exclude)
     scored = int((fold_ids >= 0).sum())
     if not (fold_ids[:scored] >= 0).all():
         raise ValueError("rows of extra sources (fold -1) must come after the scored rows")
@@ -122,7 +128,7 @@ def cross_validate(
         name = f"fold {fold} ({fold + 1}/{n_folds})"
         bar.set_description(name)
         val = fold_ids == fold
-        train_idx, val_idx = np.flatnonzero(~val), np.flatnonzero(val)
+        train_idx, val_idx = np.flatnonzero(exclude != fold), np.flatnonzero(val)
         val_inputs = [inputs[i] for i in val_idx]
         start = time.perf_counter()
         fitted = trainer.fit(
@@ -192,19 +198,27 @@ def fit_folds(
     backend = backend_name(config.model)
     preprocess = config.preprocess or default_preprocess(backend)
     texts = [t for data in (train, *sources) for t in data.texts]
-    known = None
-    if sources:
-        known = np.vstack(
-            [np.ones(train.Y.shape, dtype=bool)]
-            + [np.ones(s.Y.shape, dtype=bool) if s.known is None else s.known for s in sources]
-        )
+    Y = np.vstack([train.Y, *(s.Y for s in sources)])
+    known = np.vstack(
+        [np.ones(s.Y.shape, dtype=bool) if s.known is None else s.known for s in (train, *sources)]
+    )
+    folds = np.concatenate([fold_ids, *(np.full(len(s.texts), -1) for s in sources)])
+    exclude = folds.copy()
+    if config.augment.active:
+        copies, origin = augment(texts, config.augment.model_dump(), seed=config.cv.seed)
+        log.info("augmentation: %d obfuscated copies of training tweets", len(copies))
+        texts += copies
+        Y, known = np.vstack([Y, Y[origin]]), np.vstack([known, known[origin]])
+        folds = np.concatenate([folds, np.full(len(copies), -1)])
+        exclude = np.concatenate([exclude, exclude[origin]])
     result = cross_validate(
         create_trainer(config),
         preprocess_many(texts, preprocess),
-        np.vstack([train.Y, *(s.Y for s in sources)]),
+        Y,
         train.labels,
-        np.concatenate([fold_ids, *(np.full(len(s.texts), -1) for s in sources)]),
-        known=known,
+        folds,
+        known=None if known.all() else known,
+        exclude=exclude,
         test_texts=None if test is None else preprocess_many(test.texts, preprocess),
         metric=config.headline(train.labels),
         progress=progress,
