@@ -224,8 +224,9 @@ def load_source(source: SourceConfig, data: DataConfig) -> LabelledData:
         k = wanted.index(label)
         Y[:, k] = values[:, j]
         known[:, k] = cells[:, j] & ((values[:, j] == 1) | (label not in source.positives_only))
+    where = ", ".join(f"{k}={v}" for k, v in (source.where or {}).items())
     report = LoadReport(
-        path=name,
+        path=f"{name} [{where}]" if where else name,
         rows_read=len(frame),
         rows_used=int(keep.sum()),
         dropped={"empty text": int((~keep).sum())},
