@@ -146,6 +146,27 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_distill(args: argparse.Namespace) -> int:
+    """``odio distill``: one student model trained on a run's fold ensemble."""
+    from odio.training.distill import distill_run
+
+    result = distill_run(
+        args.run,
+        args.out,
+        unlabelled=args.unlabelled,
+        student=args.student,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
+    print(f"student written to {args.out} ({result['rows']} rows, {result['seconds']:.1f}s)")
+    for name in ("teacher", "student"):
+        tuned = result.get(name, {}).get("test", {}).get("tuned")
+        if tuned:
+            metric = tuned["metric"]
+            print(f"{name} on the run's test set (tuned): {metric} {tuned[metric]:.4f}")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """``odio export``: write an ONNX copy (fp32 or int8) of a transformer model."""
     from odio.models.export import export_onnx
@@ -435,6 +456,25 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", action="store_true", help="print JSON, one object per text")
     _add_runtime_options(explain)
     explain.set_defaults(func=cmd_explain)
+
+    distill = sub.add_parser(
+        "distill",
+        help="one student model trained on a run's fold ensemble",
+        description="Train one model on a finished run's soft labels (its out-of-fold "
+        "probabilities, and the blended ones of --unlabelled tweets): k times faster to "
+        "score than the k-model ensemble.",
+    )
+    distill.add_argument("run", metavar="RUN_DIR", help="run directory written by odio train")
+    distill.add_argument("--out", required=True, metavar="OUT_DIR", help="model directory to write")
+    distill.add_argument("--unlabelled", metavar="FILE", help="extra tweets the teacher labels")
+    distill.add_argument(
+        "--student", metavar="MODEL", help="the student (default: the teacher's model)"
+    )
+    distill.add_argument(
+        "--overwrite", action="store_true", help="replace an earlier model at OUT_DIR"
+    )
+    distill.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    distill.set_defaults(func=cmd_distill)
 
     export = sub.add_parser("export", help="write an ONNX copy (fp32 or int8) of a model")
     export.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")

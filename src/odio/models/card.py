@@ -43,6 +43,7 @@ def model_card(config: dict[str, Any]) -> str:
         + f"; decision rule: {config.get('decision_rule', 'independent')}",
         f"- odio version: {config['odio_version']}",
     ]
+    lines += _distilled(config)
     lines += _metrics_section(config)
     lines += [
         "",
@@ -185,6 +186,29 @@ def _metrics_section(config: dict[str, Any]) -> list[str]:
             "Out-of-fold scores at tuned thresholds are optimistic: the thresholds were tuned "
             "on those same predictions.",
         ]
+    return lines
+
+
+def _distilled(config: dict[str, Any]) -> list[str]:
+    """What a distilled model was distilled from, and how it scores beside its teacher."""
+    source = config.get("distilled_from")
+    if not source:
+        return []
+    lines = [
+        "",
+        "## Distilled",
+        "",
+        f"One student model trained on the soft labels of `{source['run']}`, an ensemble of "
+        f"{source['members']} fold models of `{source.get('teacher')}`: its out-of-fold "
+        f"probabilities for {source['rows']} training tweets and its blended probabilities "
+        f"for {source.get('unlabelled_rows', 0)} unlabelled ones; it keeps the teacher's "
+        "thresholds.",
+    ]
+    for name in ("teacher", "student"):
+        tuned = ((source.get(name) or {}).get("test") or {}).get("tuned")
+        if tuned:
+            metric = tuned["metric"]
+            lines.append(f"- {name}, test at the tuned thresholds: {metric} {tuned[metric]:.4f}")
     return lines
 
 

@@ -150,8 +150,8 @@ class EncoderTrainer:
 
         pos_weight = None
         if c.pos_weight:
-            pos = (Y == 1).sum(axis=0).clip(min=1)
-            neg = (Y == 0).sum(axis=0)
+            pos = np.nansum(Y, axis=0).clip(min=1)  # soft labels count by probability
+            neg = np.nansum(1 - Y, axis=0)
             pos_weight = torch.as_tensor(np.minimum(neg / pos, POS_WEIGHT_CAP), dtype=torch.float32)
         module = FineTuner(classifier, c, pos_weight)
         module.train()  # from_pretrained returns modules in eval mode

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
 from odio.config import TfidfConfig
@@ -47,8 +49,13 @@ class TfidfTrainer:
         """Fit on texts and a ``(n, n_labels)`` 0/1 matrix; each label's regression sees only
         the rows where it is ``known`` (the vectorizers see every text). ``validation`` and
         ``progress`` are part of the common interface; TF-IDF fits in one pass and uses
-        neither."""
-        Y = np.atleast_2d(np.asarray(Y))
+        neither.
+
+        ``Y`` may hold probabilities (distillation): each row then counts as a positive with
+        weight ``p`` and a negative with weight ``1 - p`` (the cross-entropy against soft
+        targets), without class re-weighting, so the model learns those probabilities."""
+        Y = np.atleast_2d(np.asarray(Y, dtype=float))
+        soft = not np.isin(Y, (0, 1)).all()
         vectorizers = build_vectorizers(self.config)
         for vectorizer in vectorizers.values():
             vectorizer.fit(inputs)
@@ -60,6 +67,9 @@ class TfidfTrainer:
         for j in range(Y.shape[1]):
             rows = slice(None) if known is None else known[:, j]
             y = Y[rows, j]
+            if soft:
+                model.coef[j], model.intercept[j] = self._fit_soft(X[rows], y)
+                continue
             if y.min() == y.max():
                 # One class only in this training split: predict its rate, do not crash.
                 rate = np.clip(y.mean(), 1e-6, 1 - 1e-6)
@@ -76,6 +86,19 @@ class TfidfTrainer:
             model.coef[j] = clf.coef_[0]
             model.intercept[j] = clf.intercept_[0]
         return Fitted(model, [])
+
+    def _fit_soft(self, X: Any, p: np.ndarray) -> tuple[np.ndarray, float]:
+        """A logistic regression on soft targets: each row twice, as 1 (weight p) and 0."""
+        stacked = sp.vstack([X, X]).tocsr()
+        y = np.concatenate([np.ones(len(p)), np.zeros(len(p))])
+        weights = np.concatenate([p, 1 - p])
+        clf = LogisticRegression(
+            C=self.config.C,
+            solver="liblinear",
+            max_iter=self.config.max_iter,
+            random_state=self.seed,
+        ).fit(stacked, y, sample_weight=weights)
+        return clf.coef_[0], float(clf.intercept_[0])
 
     def predict(self, member: TfidfModel, inputs: Sequence[str]) -> np.ndarray:
         """Probabilities of encoded (here: normalised) texts."""

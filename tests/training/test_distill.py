@@ -1,0 +1,53 @@
+"""Distillation: one student trained on a run's soft labels, a model like any other."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from odio.cli import main
+from odio.inference.detector import Detector
+from odio.models.export import export_onnx
+
+
+def test_a_tfidf_student_learns_the_teachers_probabilities(
+    tfidf_run, split_files, tmp_path, capsys
+):
+    _, test = split_files
+    out = tmp_path / "student"
+    assert (
+        main(["distill", str(tfidf_run), "--out", str(out), "--unlabelled", str(test), "-q"]) == 0
+    )
+    printed = capsys.readouterr().out
+    assert "teacher on the run's test set" in printed and "student on the run's test set" in printed
+    student, teacher = Detector.load(out), Detector.load(tfidf_run)
+    assert len(student.model.members) == 1 and len(teacher.model.members) == 3
+    np.testing.assert_array_equal(student.thresholds, teacher.thresholds)
+    texts = pd.read_csv(test)["text"].tolist()
+    gap = np.abs(student.predict_proba(texts) - teacher.predict_proba(texts)).mean()
+    assert gap < 0.1  # it mimics the ensemble on the tweets it was taught with
+    config = json.loads((out / "config.json").read_text())
+    assert (
+        config["distilled_from"]["members"] == 3
+        and config["distilled_from"]["unlabelled_rows"] == 53
+    )
+    assert (
+        "student" in config["distilled_from"]
+        and "distilled" in (out / "README.md").read_text().lower()
+    )
+
+
+def test_an_encoder_student_saves_loads_predicts_and_exports(tiny_run, tmp_path):
+    out = tmp_path / "tiny_student"
+    assert main(["distill", str(tiny_run), "--out", str(out), "-q"]) == 0
+    student = Detector.load(out)
+    assert student.backend == "transformer" and len(student.model.members) == 1
+    texts = ["ándate a tu país", "qué rico el completo"]
+    student.save(tmp_path / "copy")
+    np.testing.assert_allclose(
+        Detector.load(tmp_path / "copy").predict_proba(texts), student.predict_proba(texts)
+    )
+    export_onnx(out, tmp_path / "onnx", int8=True)
+    assert Detector.load(tmp_path / "onnx").predict_proba(texts).shape == (2, 5)
