@@ -65,6 +65,8 @@ def test_thresholds_and_label_maps(tfidf_run, mini_file, capsys):
     assert main([*argv, "--map", "Mujeres=Comunidades Migrantes"]) == 0
     labels = json.loads(capsys.readouterr().out)["suites"][0]["labels"]
     assert labels == {"Odio": "Odio", "Comunidades Migrantes": "Mujeres"}
+    assert main([*argv, "--labels", "Odio"]) == 0
+    assert json.loads(capsys.readouterr().out)["suites"][0]["labels"] == {"Odio": "Odio"}
 
 
 @pytest.mark.parametrize(

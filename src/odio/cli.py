@@ -226,7 +226,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     for suite in suites:
         results.append(
             run_check(
-                detector, suite, label_map=label_map, run_dir=args.model, progress=not args.quiet
+                detector,
+                suite,
+                label_map=label_map,
+                labels=args.labels,
+                run_dir=args.model,
+                progress=not args.quiet,
             )
         )
     if args.json:
@@ -576,6 +581,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="MODEL=SUITE",
         help="score a model label as a suite label of another name, e.g. HS=Odio (repeatable)",
+    )
+    check.add_argument(
+        "--labels",
+        nargs="+",
+        metavar="LABEL",
+        help="score only these suite labels, e.g. --labels Odio (default: all the model has)",
     )
     _add_threshold_option(check)
     _add_runtime_options(check)

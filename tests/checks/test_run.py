@@ -88,6 +88,14 @@ def test_other_label_names_through_a_map(mini):
         run_check(detector, mini, label_map={"HS": "Gente"})
 
 
+def test_scoring_only_some_labels(mini):
+    result = run_check(keyword_detector(KEYWORDS), mini, labels=["Odio"])
+    assert result.label_map == {"Odio": "Odio"} and result.missing == []
+    assert result.overall().passed == 5  # the target misses no longer count
+    with pytest.raises(OdioError, match="suite mini has no label 'HS'"):
+        run_check(keyword_detector(KEYWORDS), mini, labels=["HS"])
+
+
 def test_cases_with_nothing_to_score_are_skipped():
     data = {**MINI, "functionalities": MINI["functionalities"][:1]}
     data["functionalities"] = [

@@ -18,7 +18,7 @@ mean over the functionalities that have cases in it, each scored on those cases.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -227,6 +227,7 @@ def run_check(
     suite: Suite | str | Path | None = None,
     *,
     label_map: Mapping[str, str] | None = None,
+    labels: Sequence[str] | None = None,
     run_dir: str | Path | None = None,
     progress: bool = False,
 ) -> CheckResult:
@@ -239,6 +240,8 @@ def run_check(
             name; default the shipped Chilean-Spanish suite.
         label_map: model label -> suite label, for models whose labels have other names
             (``{"HS": "Odio"}``); labels of the same name need no entry.
+        labels: score only these suite labels (e.g. ``["Odio"]``: is hate told apart,
+            whatever the target); default every label the model has.
         run_dir: the run (or model) directory whose training texts (``oof.csv``) the
             cases are looked up in; default ``model`` when it is a path.
         progress: a progress bar on standard error while the model scores the cases.
@@ -265,6 +268,15 @@ def run_check(
     in_training = None if run_dir is None else _training_overlap(Path(run_dir), suite)
     columns = _columns(detector.labels, suite, label_map or {})
     expected = list(dict.fromkeys(label for c in suite.cases for label in c.expect))
+    if labels is not None:
+        unknown = [label for label in labels if label not in suite.labels]
+        if unknown:
+            raise OdioError(
+                f"suite {suite.name} has no label {unknown[0]!r} (its labels: "
+                f"{', '.join(suite.labels)})"
+            )
+        columns = {label: j for label, j in columns.items() if label in labels}
+        expected = [label for label in expected if label in labels]
     missing = [label for label in expected if label not in columns]
     if not any(label in columns for label in expected):
         raise OdioError(
