@@ -8,6 +8,7 @@ import-linter, see ``pyproject.toml``)::
 
     cli                      the odio command
     serve | reports          HTTP API | reports, plots, run comparison
+    checks                   functional test suites, scoring a Detector on them
     training | inference     k-fold training (Lightning) | Detector, batch scoring, explanations
     models                   what a saved model is made of (members, blend, stack, model dir)
     data                     reading labelled files, folds

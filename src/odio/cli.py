@@ -207,7 +207,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """``odio report``: an HTML and a Markdown report of a run, with figures."""
     from odio.reports.report import write_report
 
-    print(write_report(args.run, args.output).summary())
+    print(write_report(args.run, args.output, check=args.check).summary())
     return 0
 
 
@@ -231,6 +231,49 @@ def cmd_compare(args: argparse.Namespace) -> int:
     else:
         print(table, end="")
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``odio check``: functional tests of a model, one or more suites."""
+    from odio.checks.run import run_check
+    from odio.checks.suite import load_suite
+    from odio.inference.detector import Detector
+    from odio.reports.checks import format_check
+
+    label_map = {}
+    for value in args.map or []:
+        model_label, _, suite_label = value.partition("=")
+        if not model_label.strip() or not suite_label.strip():
+            raise OdioError(f"--map takes MODEL_LABEL=SUITE_LABEL, e.g. HS=Odio; got {value!r}")
+        label_map[model_label.strip()] = suite_label.strip()
+    suites = [load_suite(name) for name in args.suites or [None]]
+    detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
+    detector = detector.with_thresholds(_thresholds(args.threshold))
+    results = []
+    for suite in suites:
+        results.append(
+            run_check(
+                detector,
+                suite,
+                label_map=label_map,
+                labels=args.labels,
+                run_dir=args.model,
+                progress=not args.quiet,
+            )
+        )
+    if args.json:
+        out = {"model": args.model, "suites": [r.to_dict() for r in results]}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        print("\n\n".join(format_check(r, args.failures) for r in results))
+    minimum = args.min_accuracy
+    below = [r for r in results if minimum is not None and not r.accuracy >= minimum]
+    for r in below:
+        print(
+            f"{r.suite.name}: accuracy {r.accuracy:.4f} is below --min-accuracy {minimum}",
+            file=sys.stderr,
+        )
+    return 1 if below else 0
 
 
 def _default_export_dir(model: str, int8: bool) -> str:
@@ -336,6 +379,16 @@ def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _fraction(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {value!r}")
+    return number
+
+
 def _positive(value: str) -> int:
     try:
         number = int(value)
@@ -348,6 +401,7 @@ def _positive(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
+    from odio.checks.suite import DEFAULT_SUITE
     from odio.models.export import OPSET
     from odio.serve.settings import ServeSettings
 
@@ -525,6 +579,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "-o", "--output", metavar="OUT_DIR", help="directory to write (default: RUN_DIR)"
     )
+    report.add_argument(
+        "--check",
+        action="append",
+        nargs="?",
+        const=DEFAULT_SUITE,
+        metavar="SUITE",
+        help=f"add a functional tests section for a suite (default {DEFAULT_SUITE}; repeatable)",
+    )
     report.set_defaults(func=cmd_report)
 
     compare = sub.add_parser("compare", help="one table of several runs' settings and scores")
@@ -545,6 +607,54 @@ def build_parser() -> argparse.ArgumentParser:
         help="rank every run together, even across training data, labels and metrics",
     )
     compare.set_defaults(func=cmd_compare)
+
+    check = sub.add_parser(
+        "check",
+        help="functional tests: accuracy per kind of text, target group and overall",
+        description="Score a model on functional test suites: kinds of text (derogation, "
+        "threats, slurs, friendly insults, counter-speech, obfuscated spellings...) with the "
+        "decisions a hate-speech model should make. A case passes when every label it "
+        "expects and the model has is decided as expected. Default suite: es_cl, Chilean "
+        "Spanish, shipped with odio; for evaluation only, never train or tune on it.",
+    )
+    check.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
+    check.add_argument(
+        "suites",
+        metavar="SUITE",
+        nargs="*",
+        help=f"suite YAML files or shipped suite names (default: {DEFAULT_SUITE})",
+    )
+    check.add_argument("--json", action="store_true", help="print every table and failure as JSON")
+    check.add_argument(
+        "--min-accuracy",
+        type=_fraction,
+        metavar="X",
+        help="exit with status 1 when a suite's accuracy (the mean over its functionalities) "
+        "is below X, in [0, 1]",
+    )
+    check.add_argument(
+        "--failures",
+        type=int,
+        default=3,
+        metavar="N",
+        help="failing cases shown per functionality (default 3; 0: none)",
+    )
+    check.add_argument(
+        "--map",
+        action="append",
+        metavar="MODEL=SUITE",
+        help="score a model label as a suite label of another name, e.g. HS=Odio (repeatable)",
+    )
+    check.add_argument(
+        "--labels",
+        nargs="+",
+        metavar="LABEL",
+        help="score only these suite labels, e.g. --labels Odio (default: all the model has)",
+    )
+    _add_threshold_option(check)
+    _add_runtime_options(check)
+    check.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    check.set_defaults(func=cmd_check)
     return parser
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,10 +24,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from odio.checks.run import run_check
+from odio.checks.suite import load_suite
 from odio.errors import OdioError
 from odio.extras import require
 from odio.metrics import best_epoch, binarize, confusion
 from odio.reports import plots
+from odio.reports.checks import check_section
 from odio.reports.document import Document
 from odio.training.rundir import RunData, dig, read_run
 
@@ -58,12 +62,20 @@ class ReportFiles:
         return f"report written to {self.html} and {self.markdown} ({len(self.figures)} figures)"
 
 
-def write_report(run_dir: str | Path, out_dir: str | Path | None = None) -> ReportFiles:
+def write_report(
+    run_dir: str | Path,
+    out_dir: str | Path | None = None,
+    *,
+    check: Sequence[str | Path] | None = None,
+) -> ReportFiles:
     """Write ``report.html`` and ``report.md`` (with ``report_files/``) for a run.
 
     Args:
         run_dir: a run directory written by ``odio train``.
         out_dir: where to write; default ``run_dir`` itself.
+        check: functional test suites (files or shipped names, see
+            :func:`odio.checks.suite.load_suite`) to run the run's model on, each adding a
+            section.
 
     Raises:
         OdioError: ``run_dir`` is not a run directory.
@@ -75,6 +87,7 @@ def write_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Repo
         ('report.html', 'report.md')
     """
     require("matplotlib", "report", "odio report")  # fail before anything is written
+    suites = [load_suite(name) for name in check or []]
     run = read_run(run_dir)
     out = Path(out_dir) if out_dir is not None else run.path
     if out.exists() and not out.is_dir():
@@ -90,6 +103,8 @@ def write_report(run_dir: str | Path, out_dir: str | Path | None = None) -> Repo
     _confusion(doc, run)
     _training(doc, run)
     _errors(doc, run)
+    for suite in suites:
+        check_section(doc, run_check(run.path / "model", suite, run_dir=run.path))
 
     figures = []
     for name, png in doc.figures():

@@ -1,0 +1,6 @@
+"""Functional tests of hate-speech models: suites of labelled template cases
+(:mod:`.suite`), the spelling obfuscations they use (:mod:`.obfuscate`), and scoring a
+:class:`~odio.inference.detector.Detector` on a suite (:mod:`.run`).
+
+The shipped suite (``es_cl``, Chilean Spanish, written for odio) is for evaluation only:
+never train or tune a model on it, nor put its word lists into data augmentation."""
