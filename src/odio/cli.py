@@ -107,7 +107,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from odio.inference.explain import default_labels, format_explanation
 
     detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
-    explanations = [detector.explain(text, args.label) for text in args.texts]
+    explanations = [
+        detector.explain(text, args.label, max_words=args.max_words) for text in args.texts
+    ]
     if args.json:
         print(json.dumps([e.to_dict() for e in explanations], indent=2, ensure_ascii=False))
         return 0
@@ -245,6 +247,7 @@ def _positive(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
+    from odio.inference.explain import MAX_WORDS
     from odio.models.export import OPSET
     from odio.serve.settings import ServeSettings
 
@@ -305,6 +308,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--top", type=_positive, default=5, help="words listed up and down (default 5)"
     )
     explain.add_argument("--json", action="store_true", help="print JSON, one object per text")
+    explain.add_argument(
+        "--max-words",
+        type=_positive,
+        default=MAX_WORDS,
+        help=f"most words explained by occlusion (default {MAX_WORDS}; the work grows with "
+        "the square of the word count)",
+    )
     _add_runtime_options(explain)
     explain.set_defaults(func=cmd_explain)
 
