@@ -143,7 +143,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     require("uvicorn", "serve", "odio serve")  # before the model loads, which can take a while
 
-    settings = ServeSettings.from_env(max_texts=args.max_texts, max_chars=args.max_chars)
+    settings = ServeSettings.from_env(
+        max_texts=args.max_texts,
+        max_chars=args.max_chars,
+        max_explain_words=args.max_explain_words,
+        max_queued=args.max_queued,
+    )
     detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
     log.info(
         "serving %s (%s, %s runtime) on http://%s:%d%s",
@@ -242,6 +247,16 @@ def _positive(value: str) -> int:
         number = 0
     if number < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return number
+
+
+def _non_negative(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value!r}")
     return number
 
 
@@ -355,6 +370,19 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=limits.max_chars,
         help=f"characters per text (default {limits.max_chars})",
+    )
+    serve.add_argument(
+        "--max-explain-words",
+        type=_positive,
+        default=limits.max_explain_words,
+        help=f"words per /v1/explain text, for occlusion (default {limits.max_explain_words})",
+    )
+    serve.add_argument(
+        "--max-queued",
+        type=_non_negative,
+        default=limits.max_queued,
+        help="scoring requests that may wait while one runs; past it 503 with Retry-After "
+        f"(default {limits.max_queued})",
     )
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
