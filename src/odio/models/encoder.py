@@ -24,7 +24,7 @@ import numpy as np
 
 from odio.config import TransformerConfig
 from odio.errors import OdioError
-from odio.extras import MissingExtra
+from odio.extras import MissingExtra, require
 from odio.models.protocols import HEAD_CONFIG
 from odio.text.tokens import encode, length_batches, load_tokenizer, pad, pad_id
 
@@ -49,7 +49,8 @@ def pretrained(model: str, what: str = "encoder") -> Any:
     ...
     odio.errors.OdioError: model directory not found: ./no-such-model-dir
     """
-    from transformers import AutoConfig, AutoModel
+    transformers = require("transformers", "transformer", "a transformer model", torch=True)
+    AutoConfig, AutoModel = transformers.AutoConfig, transformers.AutoModel
 
     path = Path(model).expanduser()
     if path.exists():
@@ -242,6 +243,7 @@ class EncoderMember:
     ) -> EncoderMember:
         """Read a member written by :meth:`save`, onto ``device`` (GPU when available).
 
+        Only safetensors weights are read, and no code shipped with the folder is run.
         ``threads`` sets ``torch.set_num_threads``, which is process-wide.
         """
         from safetensors.torch import load_file
@@ -251,7 +253,12 @@ class EncoderMember:
         directory = Path(directory)
         meta = json.loads((directory / HEAD_CONFIG).read_text(encoding="utf-8"))
         settings = TransformerConfig.model_validate(meta["config"])
-        encoder = pretrained(str(directory), "encoder")
+        transformers = require("transformers", "transformer", "a transformer model", torch=True)
+        # A member folder is data: safetensors weights only (never a pickled
+        # pytorch_model.bin), no code shipped with it, nothing fetched from the hub.
+        encoder = transformers.AutoModel.from_pretrained(
+            str(directory), trust_remote_code=False, use_safetensors=True, local_files_only=True
+        )
         classifier = EncoderClassifier(
             encoder, meta["n_labels"], settings.pooling, settings.dropout
         )

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from odio.extras import require
+
 
 def load_tokenizer(source: str | Path) -> Any:
     """The Hugging Face tokenizer of a hub id or a local directory (``save_pretrained``
@@ -24,9 +26,8 @@ def load_tokenizer(source: str | Path) -> Any:
 
     >>> load_tokenizer("runs/example/model/tokenizer")  # doctest: +SKIP
     """
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(str(source), trust_remote_code=False)
+    transformers = require("transformers", "onnx", "a transformer model's tokenizer")
+    return transformers.AutoTokenizer.from_pretrained(str(source), trust_remote_code=False)
 
 
 def pad_id(tokenizer: Any) -> int:
