@@ -11,7 +11,9 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -412,6 +414,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwinds like Ctrl-C, so outputs being built are removed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated(signum)
+
+
+def _catch_termination() -> dict[int, Any]:
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` (main thread only); the previous
+    handlers, to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    names = ("SIGTERM", "SIGHUP")
+    signums = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    return {signum: signal.signal(signum, _terminate) for signum in signums}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``odio`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -421,6 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
+    previous = _catch_termination()
     try:
         return args.func(args)
     except OdioError as exc:
@@ -429,7 +454,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        print(f"terminated by {signal.Signals(exc.signum).name}", file=sys.stderr)
+        return 128 + exc.signum
     finally:
+        for signum, previous_handler in previous.items():
+            signal.signal(signum, previous_handler)
         log.removeHandler(handler)
         log.level, log.propagate = saved
 

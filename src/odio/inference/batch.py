@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,16 +64,24 @@ def predict_file(
         ...                       "examples/tweets_sample.csv", "/tmp/scored.csv")  # doctest: +SKIP
     """
     input_path, output_path = Path(input_path), Path(output_path)
+    if chunksize < 1:
+        raise OdioError(f"--chunksize must be a whole number >= 1, got {chunksize}")
+    # Everything about the output is checked before the first row is scored.
+    if output_path.is_dir():
+        raise OdioError(f"the output {output_path} is a directory; give a file name")
     out_format = file_format(output_path)
     sep = "\t" if output_path.suffix.lower() == ".tsv" else ","
     if output_path.resolve() == input_path.resolve():
         raise OdioError(f"the output {output_path} would overwrite the input")
     if not output_path.parent.exists():
         raise OdioError(f"output directory not found: {output_path.parent}")
-    tmp = staging_file(output_path)
+    try:
+        tmp = staging_file(output_path)
+    except OSError as exc:
+        raise OdioError(f"cannot write in {output_path.parent}: {_reason(exc)}") from None
     start = time.perf_counter()
     rows = empty = 0
-    writer = None
+    writer: Any = None
     bar = tqdm(
         desc="scoring",
         unit=" rows",
@@ -84,19 +94,27 @@ def predict_file(
             if i == 0:
                 require_columns(input_path, chunk, [text_column])
             scored = _score_chunk(detector, chunk, text_column)
-            writer = _write(scored, tmp, out_format, writer, first=i == 0, sep=sep)
+            try:
+                writer = _write(scored, tmp, out_format, writer, first=i == 0, sep=sep)
+            except OSError as exc:  # a full disk, a quota, a file-size limit
+                raise OdioError(f"cannot write {output_path}: {_reason(exc)}") from None
             rows += len(chunk)
             n_empty = int(scored[f"prob_{detector.labels[0]}"].isna().sum())
             empty += n_empty
             rate = (rows - empty) / max(time.perf_counter() - start, 1e-9)
             bar.set_postfix_str(f"{rate:.0f} tweets/s", refresh=False)
             bar.update(len(chunk))
-        if writer is not None:
-            writer.close()
-        os.replace(tmp, output_path)
+        try:
+            if writer is not None:
+                closing, writer = writer, None  # closed here, not again after a failure
+                closing.close()
+            os.replace(tmp, output_path)
+        except OSError as exc:
+            raise OdioError(f"cannot write {output_path}: {_reason(exc)}") from None
     except BaseException:
         if writer is not None:
-            writer.close()
+            with contextlib.suppress(Exception):  # a full disk fails the close too
+                writer.close()
         tmp.unlink(missing_ok=True)
         raise
     finally:
@@ -111,6 +129,11 @@ def predict_file(
     if empty:
         log.warning("%d rows had an empty text: kept with empty outputs", empty)
     return report
+
+
+def _reason(exc: OSError) -> str:
+    """``No space left on device`` rather than ``[Errno 28] No space left on device: '...'``."""
+    return exc.strerror or str(exc)
 
 
 def _score_chunk(detector: Detector, chunk: pd.DataFrame, text_column: str) -> pd.DataFrame:
