@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from odio.errors import OdioError
+from odio.files import as_os_error, usual_permissions
 from odio.models.blend import TOKENIZER_DIR, Blend
 from odio.models.card import model_card
 from odio.models.protocols import Member, TextModel
@@ -207,11 +208,18 @@ def write_model(
     """Write a model directory: its parts (members, tokenizer or bases), then ``config.json``
     and the model card."""
     directory.mkdir(parents=True, exist_ok=True)
-    write_parts(directory)
+    try:
+        write_parts(directory)
+    except Exception as exc:
+        error = as_os_error(exc)  # a full disk, as safetensors reports it
+        if error is None or error is exc:
+            raise
+        raise error from exc
     (directory / CONFIG_FILE).write_text(
         json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8"
     )
     (directory / "README.md").write_text(model_card(config), encoding="utf-8")
+    usual_permissions(directory)  # safetensors writes 0600
 
 
 def save_model(
