@@ -83,7 +83,9 @@ class ExplainRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: StrictStr = Field(min_length=1, description="one raw tweet text")
+    # No length constraint here: pydantic refuses a lone surrogate in a constrained
+    # string; an empty text is refused by the explanation itself ("nothing to explain").
+    text: StrictStr = Field(description="one raw tweet text")
     labels: list[StrictStr] | None = Field(
         default=None, min_length=1, description="labels to explain (default: all)"
     )
