@@ -11,6 +11,7 @@ import json
 import math
 import pickle
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -297,3 +298,44 @@ def test_a_missing_or_corrupt_file_is_one_line(
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     error = one_line_error(capsys, ["explain", str(model), "hola"])
     assert str(model) in error
+
+
+# -- missing extras ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "module, message",
+    [
+        (
+            "transformers",
+            "a transformer model needs the 'transformer' extra (transformers is not installed): "
+            "pip install torch==2.13.0 && pip install 'odio[transformer]'",
+        ),
+        (
+            "torch",
+            "a transformer model needs the 'transformer' extra (torch is not installed): "
+            "pip install torch==2.13.0 && pip install 'odio[transformer]'",
+        ),
+    ],
+)
+def test_a_missing_extra_for_an_encoder_model_is_one_sentence(
+    module, message, tiny_run, monkeypatch, capsys
+):
+    monkeypatch.setitem(sys.modules, module, None)
+    assert one_line_error(capsys, ["explain", str(tiny_run), "hola"]) == f"error: {message}"
+
+
+def test_a_missing_extra_for_encoder_training_is_one_sentence(
+    tiny_encoder, split_files, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setitem(sys.modules, "lightning", None)
+    monkeypatch.delitem(sys.modules, "odio.training.finetune", raising=False)
+    train, _ = split_files
+    argv = ["train", str(train), "--model", str(tiny_encoder), "--out", str(tmp_path / "r"), "-q"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == (
+        "error: fine-tuning an encoder needs the 'transformer' extra (lightning is not "
+        "installed): pip install torch==2.13.0 && pip install 'odio[transformer]'"
+    )
+    assert not (tmp_path / "r").exists()

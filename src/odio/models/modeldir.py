@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from odio.errors import OdioError
+from odio.extras import require
 from odio.files import as_os_error, usual_permissions
 from odio.models.blend import TOKENIZER_DIR, Blend
 from odio.models.card import model_card
@@ -400,6 +401,13 @@ def _member_loader(
             f"{directory} is an ONNX export without PyTorch weights: use the onnx runtime, "
             "or the model directory it was exported from"
         )
+    # a missing extra is one sentence naming the extra this runtime needs
+    if runtime == "onnx":
+        require("onnxruntime", "onnx", "an ONNX model")
+        require("transformers", "onnx", "an ONNX model")
+    else:
+        require("torch", "transformer", "a transformer model", torch=True)
+        require("transformers", "transformer", "a transformer model", torch=True)
     tokenizer = model_tokenizer(directory, members[0])
     if runtime == "onnx":
         from odio.models.onnx import OnnxMember
