@@ -445,7 +445,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
-    previous = _catch_termination()
+    # uvicorn shuts the server down gracefully on SIGTERM itself, then lets it end the process
+    previous = _catch_termination() if args.command != "serve" else {}
     try:
         return args.func(args)
     except OdioError as exc:

@@ -403,8 +403,8 @@ def _member_loader(
         )
     # a missing extra is one sentence naming the extra this runtime needs
     if runtime == "onnx":
-        require("onnxruntime", "onnx", "an ONNX model")
-        require("transformers", "onnx", "an ONNX model")
+        require("onnxruntime", "onnx", "the ONNX runtime")
+        require("transformers", "onnx", "the ONNX runtime")
     else:
         require("torch", "transformer", "a transformer model", torch=True)
         require("transformers", "transformer", "a transformer model", torch=True)
