@@ -60,6 +60,10 @@ def sweep_stale(final: Path) -> list[Path]:
         match = pattern.match(entry.name)
         if not match or _alive(int(match.group(1))):
             continue
+        if entry.name[match.end() :].startswith("old.") and not final.exists():
+            # killed between the two renames of swap_in: this holds the previous output
+            log.warning("%s holds the previous %s (a swap was interrupted)", entry, final.name)
+            continue
         with contextlib.suppress(OSError):
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry)

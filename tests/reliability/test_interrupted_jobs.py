@@ -117,6 +117,7 @@ def test_sigterm_and_sigkill_of_a_running_predict(tfidf_run, many_tweets, tmp_pa
 
 def test_only_what_a_dead_odio_job_made_is_swept(tmp_path):
     final = tmp_path / "scored.csv"
+    final.write_text("the output")
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         text=True,
@@ -136,6 +137,10 @@ def test_only_what_a_dead_odio_job_made_is_swept(tmp_path):
         path.write_text("the user's")
     assert sorted(sweep_stale(final)) == sorted([stale, stale_dir])
     assert mine.exists() and all(path.read_text() == "the user's" for path in users)
+    # killed between swap_in's two renames: the previous output is aside, the final is gone
+    aside = tmp_path / "run" / f".model.odio-{host}-{dead_pid}.old.abc"
+    (aside / "model").mkdir(parents=True)
+    assert sweep_stale(tmp_path / "run" / "model") == [] and aside.is_dir()
 
 
 def test_predict_output_has_the_usual_permissions(tfidf_run, split_files, tmp_path):
