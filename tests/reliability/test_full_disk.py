@@ -13,6 +13,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -76,11 +77,12 @@ def test_train_on_a_full_disk_leaves_no_partial_run(split_files, tmp_path, monke
 def _tiny_tmpfs_works() -> bool:
     if not shutil.which("unshare"):
         return False
-    probe = "mkdir -p /tmp/.odio-probe && mount -t tmpfs -o size=64k tmpfs /tmp/.odio-probe"
-    done = subprocess.run(
-        ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", probe],
-        capture_output=True,
-    )
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run(
+            ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c"]
+            + ['mount -t tmpfs -o size=64k tmpfs "$0"', folder],
+            capture_output=True,
+        )
     return done.returncode == 0
 
 
