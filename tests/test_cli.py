@@ -164,6 +164,18 @@ def test_evaluate_matches_the_runs_test_score(tfidf_run, split_files, capsys):
             ["train", "x.csv", "--out", "r", "--lr", "fast"],
             "error: setting 'transformer.lr' (--lr)",
         ),
+        (
+            ["train", "x.csv", "--out", "r", "--lr", "nan"],
+            "error: setting 'transformer.lr' (--lr): input should be a finite number, got 'nan'",
+        ),
+        (
+            ["train", "x.csv", "--out", "r", "--model", "tfidff"],
+            "error: --model 'tfidff' is not a backend odio knows; did you mean 'tfidf'?",
+        ),
+        (
+            ["train", "x.csv", "--out", "r", "--model", "stack:tfidf+./no/encoder"],
+            "error: --model './no/encoder': model directory not found",
+        ),
     ],
 )
 def test_user_mistakes_are_one_line_errors(argv, message, capsys, tmp_path, monkeypatch):

@@ -67,3 +67,11 @@ def test_every_flag_names_a_setting_with_help():
     for key in FLAGS:
         assert setting_help(key), key
         setting_default(key)  # raises for a key that is not a setting
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", float("nan"), float("inf")])
+def test_non_finite_numbers_are_refused(value):
+    with pytest.raises(OdioError, match=r"'transformer.lr' \(--lr\): input should be a finite"):
+        RunConfig.from_dict({"transformer": {"lr": value}})
+    with pytest.raises(OdioError, match="'tfidf.C': input should be a finite number"):
+        RunConfig.from_dict({"tfidf": {"C": value}})

@@ -11,7 +11,9 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -132,7 +134,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from odio.inference.explain import default_labels, format_explanation
 
     detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
-    explanations = [detector.explain(text, args.label) for text in args.texts]
+    explanations = [
+        detector.explain(text, args.label, max_words=args.max_words) for text in args.texts
+    ]
     if args.json:
         print(json.dumps([e.to_dict() for e in explanations], indent=2, ensure_ascii=False))
         return 0
@@ -187,7 +191,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     require("uvicorn", "serve", "odio serve")  # before the model loads, which can take a while
 
-    settings = ServeSettings.from_env(max_texts=args.max_texts, max_chars=args.max_chars)
+    settings = ServeSettings.from_env(
+        max_texts=args.max_texts,
+        max_chars=args.max_chars,
+        max_explain_words=args.max_explain_words,
+        max_queued=args.max_queued,
+    )
     detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
     detector = detector.with_thresholds(_thresholds(args.threshold))
     log.info(
@@ -399,9 +408,20 @@ def _positive(value: str) -> int:
     return number
 
 
+def _non_negative(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value!r}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from odio.checks.suite import DEFAULT_SUITE
+    from odio.inference.explain import MAX_WORDS
     from odio.models.export import OPSET
     from odio.serve.settings import ServeSettings
 
@@ -508,6 +528,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--top", type=_positive, default=5, help="words listed up and down (default 5)"
     )
     explain.add_argument("--json", action="store_true", help="print JSON, one object per text")
+    explain.add_argument(
+        "--max-words",
+        type=_positive,
+        default=MAX_WORDS,
+        help=f"most words explained by occlusion (default {MAX_WORDS}; the work grows with "
+        "the square of the word count)",
+    )
     _add_runtime_options(explain)
     explain.set_defaults(func=cmd_explain)
 
@@ -568,6 +595,19 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=limits.max_chars,
         help=f"characters per text (default {limits.max_chars})",
+    )
+    serve.add_argument(
+        "--max-explain-words",
+        type=_positive,
+        default=limits.max_explain_words,
+        help=f"words per /v1/explain text, for occlusion (default {limits.max_explain_words})",
+    )
+    serve.add_argument(
+        "--max-queued",
+        type=_non_negative,
+        default=limits.max_queued,
+        help="scoring requests that may wait while one runs; past it 503 with Retry-After "
+        f"(default {limits.max_queued})",
     )
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
@@ -658,6 +698,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwinds like Ctrl-C, so outputs being built are removed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated(signum)
+
+
+def _catch_termination() -> dict[int, Any]:
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` (main thread only); the previous
+    handlers, to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    names = ("SIGTERM", "SIGHUP")
+    signums = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    return {signum: signal.signal(signum, _terminate) for signum in signums}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``odio`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -667,6 +729,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
+    # uvicorn shuts the server down gracefully on SIGTERM itself, then lets it end the process
+    previous = _catch_termination() if args.command != "serve" else {}
     try:
         return args.func(args)
     except OdioError as exc:
@@ -675,7 +739,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        print(f"terminated by {signal.Signals(exc.signum).name}", file=sys.stderr)
+        return 128 + exc.signum
     finally:
+        for signum, previous_handler in previous.items():
+            signal.signal(signum, previous_handler)
         log.removeHandler(handler)
         log.level, log.propagate = saved
 

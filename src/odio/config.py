@@ -53,9 +53,10 @@ FLAGS: dict[str, str] = {
 
 
 class _Settings(BaseModel):
-    """Shared behaviour: unknown keys rejected, docstrings as field descriptions."""
+    """Shared behaviour: unknown keys rejected, docstrings as field descriptions, no NaN or
+    infinity (``--lr nan`` would pass ``gt=0`` checks and train nothing)."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, allow_inf_nan=False)
 
 
 class SourceConfig(_Settings):

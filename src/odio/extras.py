@@ -12,7 +12,7 @@ from types import ModuleType
 
 from odio.errors import OdioError
 
-TORCH_FIRST = "pip install torch --index-url https://download.pytorch.org/whl/cpu && "
+TORCH_FIRST = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu && "
 """Prefix for extras that pull torch: PyTorch's CPU build from its own index (a plain
 ``pip install torch`` on Linux pulls the multi-GB CUDA build; use the CUDA index for a GPU)."""
 

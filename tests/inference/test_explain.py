@@ -105,6 +105,34 @@ def test_occlusion_runs_on_onnx_members_like_torch(tiny, tiny_onnx):
     assert b.scores["Odio"] == pytest.approx(a.scores["Odio"], abs=1e-3)
 
 
+def test_occlusion_scores_variants_a_batch_at_a_time(tfidf):
+    sizes = []
+
+    def predict(texts):
+        sizes.append(len(texts))
+        return tfidf.model.score(texts)
+
+    words = [f"w{i}" for i in range(150)]
+    scores, _ = occlusion(words, predict, batch_size=64)
+    assert sizes == [64, 64, 23] and scores.shape == (150, len(tfidf.labels))
+    whole, _ = occlusion(words, tfidf.model.score, batch_size=1000)
+    assert scores == pytest.approx(whole)
+
+
+def test_occlusion_refuses_more_words_than_the_bound(tiny):
+    text = "😀🤬🇨🇱😂" * 150  # 2.3 KB: 600 emoji, some 2,600 words once named
+    with pytest.raises(OdioError, match=r"has \d+ words once normalised; .* at most 256"):
+        tiny.explain(text)
+    with pytest.raises(OdioError, match="at most 5"):
+        tiny.explain("uno dos tres cuatro cinco seis", max_words=5)
+    assert len(tiny.explain("uno dos tres cuatro cinco", max_words=5).words) == 5
+
+
+def test_linear_explanations_take_any_length(tfidf):
+    words = " ".join(f"palabra{i}" for i in range(400))
+    assert len(tfidf.explain(words).words) == 400
+
+
 def test_occlusion_is_generic_and_batches_once(tfidf):
     calls = []
 
@@ -207,3 +235,9 @@ def test_explanation_needs_no_model():
     )
     assert "Te(+0.00) odio(+0.00)" in format_explanation(e)
     assert format_explanation(e, colour=True).count("255;255;255m") == 2  # no signal, no shade
+
+
+def test_cli_max_words_is_one_line_error(tiny_run, capsys):
+    assert main(["explain", str(tiny_run), "uno dos tres", "--max-words", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "error: the text has 3 words once normalised" in err and "Traceback" not in err

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
-from odio.text.preprocess import PreprocessOptions, preprocess_many, preprocess_tweet
+from odio.text.preprocess import (
+    MAX_NORMALISED_CHARS,
+    PreprocessOptions,
+    preprocess_many,
+    preprocess_tweet,
+    replace_surrogates,
+)
 
 # (id, input, expected) with default options.
 DEFAULT_CASES = [
@@ -158,6 +165,9 @@ IDEMPOTENCE_INPUTS = [
     "#QueWeaJAJAJA maraca culiá.\nHora: 10:30",
     "🇨🇱 #1 .@Cadem_cl biobiochile.cl/noticias fome",
     "",
+    "😀😂🤬 " * 1000,  # over MAX_NORMALISED_CHARS once the emoji are named
+    "ab" * MAX_NORMALISED_CHARS,  # one word over the cap
+    "hola \ud800 que \udfff tal",
 ]
 
 
@@ -274,3 +284,49 @@ def test_deobfuscation_undoes_spacing_and_leetspeak(text: str, expected: str) ->
     assert preprocess_tweet(text, options) == expected
     assert preprocess_tweet(expected, options) == expected  # idempotent
     assert preprocess_tweet("t3 0di0", PreprocessOptions()) == "t3 0di0"  # off by default
+
+
+# Each shape once took time quadratic in its length (the URL one: 20 s for 200 KB).
+LONG_INPUTS = {
+    "url_closing_parens": "mira http://x.cl/" + ")" * 200_000,
+    "url_mixed_tail": "http://x.cl/(" + ".)" * 100_000,
+    "url_dots": "http://x.cl/a" + "." * 200_000,
+    "hashtag": "#" + "aB1" * 70_000,
+    "laughter": "ja" * 100_000 + "b",
+    "labels": "a." * 100_000,
+    "emoji": "😀😂" * 50_000,
+}
+
+
+@pytest.mark.parametrize("name", LONG_INPUTS)
+def test_long_texts_take_linear_time(name: str) -> None:
+    start = time.perf_counter()
+    out = preprocess_tweet(LONG_INPUTS[name])
+    assert time.perf_counter() - start < 5.0  # quadratic took 20 s for the URL; ~0.1-0.5 s now
+    assert len(out) <= MAX_NORMALISED_CHARS
+
+
+def test_url_trailing_brackets_are_unchanged_by_the_linear_loop() -> None:
+    assert preprocess_tweet("(ver http://x.cl/a(b)) y [http://y.cl/c]].") == "(ver url) y [url]]."
+    assert preprocess_tweet("http://x.cl/)),.") == "url)),."
+
+
+def test_lone_surrogates_become_the_replacement_character() -> None:
+    out = preprocess_tweet("te odio \ud800 weon \udc00😂")
+    assert out == "te odio \ufffd weon \ufffd emoji cara llorando de risa emoji"
+    out.encode("utf-8")  # encodable: a tokenizer and a JSON response accept it
+    assert replace_surrogates("sin nada raro") == "sin nada raro"
+
+
+def test_normalised_texts_are_capped_at_a_word_boundary() -> None:
+    out = preprocess_tweet("😀 " * 5000)  # 10,000 characters, ~ 120,000 once named
+    assert len(out) <= MAX_NORMALISED_CHARS
+    assert out.startswith("emoji cara sonriendo emoji") and out.split()[-1] in {
+        "emoji",
+        "cara",
+        "sonriendo",
+    }
+    word = "xy" * MAX_NORMALISED_CHARS  # one word over the cap: cut inside it
+    assert preprocess_tweet(word) == word[:MAX_NORMALISED_CHARS]
+    short = "hola " * 1000
+    assert preprocess_tweet(short) == short.strip()  # under the cap: untouched

@@ -6,6 +6,7 @@ input and output (CSV unless a format is given), so ``odio predict`` fits in a p
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
 import os
@@ -79,9 +80,11 @@ def predict_file(
         ...                       "examples/tweets_sample.csv", "/tmp/scored.csv")  # doctest: +SKIP
     """
     table = source if isinstance(source, Table) else Table(source)
+    if chunksize < 1:
+        raise OdioError(f"--chunksize must be a whole number >= 1, got {chunksize}")
     to_stdout = str(output) == STDIN
-    fmt = out_format or (table.kind if to_stdout else format_of(output))
     output_path = Path(output)
+    # Everything about the output is checked before the first row is scored.
     if not to_stdout:
         if not table.is_stdin and output_path.resolve() == Path(table.path).resolve():
             raise OdioError(f"the output {output_path} would overwrite the input")
@@ -89,9 +92,14 @@ def predict_file(
             raise OdioError(f"the output {output_path} is a directory; give a file name")
         if not output_path.parent.exists():
             raise OdioError(f"output directory not found: {output_path.parent}")
+    fmt = out_format or (table.kind if to_stdout else format_of(output))
+    try:
+        staged = None if to_stdout else staging_file(output_path)
+    except OSError as exc:
+        raise OdioError(f"cannot write in {output_path.parent}: {_reason(exc)}") from None
     start = time.perf_counter()
     rows = empty = 0
-    sink = _Sink(fmt, None if to_stdout else staging_file(output_path))
+    sink = _Sink(fmt, staged)
     bar = tqdm(
         desc="scoring",
         unit=" rows",
@@ -103,7 +111,10 @@ def predict_file(
             if i == 0:
                 require_columns(table, chunk, [text_column])
             scored = _score_chunk(detector, chunk, text_column)
-            sink.write(scored)
+            try:
+                sink.write(scored)
+            except OSError as exc:  # a full disk, a quota, a file-size limit
+                raise OdioError(f"cannot write {output_path}: {_reason(exc)}") from None
             rows += len(chunk)
             empty += int(scored[f"prob_{detector.labels[0]}"].isna().sum())
             rate = (rows - empty) / max(time.perf_counter() - start, 1e-9)
@@ -111,9 +122,13 @@ def predict_file(
             bar.update(len(chunk))
         sink.close()
         if sink.path is not None:
-            os.replace(sink.path, output_path)
+            try:
+                os.replace(sink.path, output_path)
+            except OSError as exc:
+                raise OdioError(f"cannot write {output_path}: {_reason(exc)}") from None
     except BaseException:
-        sink.close()
+        with contextlib.suppress(Exception):  # a full disk fails the close too
+            sink.close()
         if sink.path is not None:
             sink.path.unlink(missing_ok=True)
         raise
@@ -129,6 +144,11 @@ def predict_file(
     if empty:
         log.warning("%d rows had an empty text: kept with empty outputs", empty)
     return report
+
+
+def _reason(exc: OSError) -> str:
+    """``No space left on device`` rather than ``[Errno 28] No space left on device: '...'``."""
+    return exc.strerror or str(exc)
 
 
 def _score_chunk(detector: Detector, chunk: pd.DataFrame, text_column: str) -> pd.DataFrame:

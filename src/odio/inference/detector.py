@@ -204,19 +204,26 @@ class Detector:
         )
 
     def explain(
-        self, text: str, labels: Sequence[str] | None = None, *, method: str | None = None
+        self,
+        text: str,
+        labels: Sequence[str] | None = None,
+        *,
+        method: str | None = None,
+        max_words: int | None = None,
     ) -> Explanation:
         """Which words of ``text`` push each label's probability up or down, in log-odds.
 
         TF-IDF models are decomposed exactly (``linear``); other models are explained by
-        removing one word at a time (``occlusion``). See :func:`odio.inference.explain.explain`.
+        removing one word at a time (``occlusion``), for texts of at most ``max_words``
+        words (default :data:`odio.inference.explain.MAX_WORDS`). See
+        :func:`odio.inference.explain.explain`.
 
         Example:
             >>> detector = Detector.load("runs/tfidf/model")  # doctest: +SKIP
             >>> detector.explain("ándate a tu país").top("Odio", 2)  # doctest: +SKIP
             ([('país', 0.975...), ('ándate', 0.830...)], [])
         """
-        from odio.inference.explain import explain
+        from odio.inference.explain import MAX_WORDS, explain
 
         return explain(
             self.model,
@@ -226,6 +233,7 @@ class Detector:
             labels,
             method=method,
             rule=self.decision_rule,
+            max_words=MAX_WORDS if max_words is None else max_words,
         )
 
     def config(self) -> dict[str, Any]:

@@ -12,8 +12,11 @@ word and label, in log-odds units, so every backend reads the same way:
   the mean member logit. (The Detector's probability is the mean of the members'
   probabilities, which is close to, but not exactly, the sigmoid of that mean logit.)
 - ``occlusion`` (transformers, PyTorch or ONNX, and anything else): a word's score is
-  ``logit(p(text)) - logit(p(text without the word))`` with the ensemble's probabilities,
-  all variants scored in one batch. Scores need not add up to anything.
+  ``logit(p(text)) - logit(p(text without the word))`` with the ensemble's probabilities.
+  Scores need not add up to anything. An ``n``-word text needs ``n + 1`` variants of
+  ``n`` words each, so the work grows with the square of the text's length: variants are
+  built and scored :data:`OCCLUSION_BATCH` at a time (memory stays linear), and a text of
+  more than ``max_words`` words (default :data:`MAX_WORDS`) is refused.
 
 :func:`format_explanation` renders one for a terminal (``odio explain``).
 """
@@ -36,6 +39,11 @@ from odio.models.tfidf import TfidfModel
 
 METHODS = ("linear", "occlusion")
 """``linear``: exact log-odds decomposition (TF-IDF); ``occlusion``: remove one word."""
+MAX_WORDS = 256
+"""Most words of a text explained by occlusion (a tweet has a few dozen; each emoji is
+named in three or more words)."""
+OCCLUSION_BATCH = 64
+"""Occlusion variants built and scored at a time."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +126,7 @@ def explain(
     *,
     method: str | None = None,
     rule: str = "independent",
+    max_words: int = MAX_WORDS,
 ) -> Explanation:
     """Explain one raw text with a model, its labels and its decision thresholds (what
     :meth:`odio.inference.detector.Detector.explain` passes).
@@ -131,9 +140,12 @@ def explain(
         method: ``linear`` or ``occlusion``; ``None`` picks ``linear`` when every member
             is a TF-IDF model, else ``occlusion``.
         rule: the decision rule (see :func:`odio.metrics.decide`).
+        max_words: most words the ``occlusion`` method explains (its cost grows with the
+            square of the word count); ``linear`` takes any length.
 
     Raises:
-        OdioError: an empty text (no words once normalised), an unknown label or method.
+        OdioError: an empty text (no words once normalised), a text over ``max_words`` words
+            for occlusion, an unknown label or method.
 
     Example:
         >>> from odio.config import TfidfConfig
@@ -152,6 +164,11 @@ def explain(
     if not words:
         raise OdioError("nothing to explain: the text is empty once normalised")
     method = method or default_method(model)
+    if method == "occlusion" and len(words) > max_words:
+        raise OdioError(
+            f"the text has {len(words)} words once normalised; an explanation by occlusion "
+            f"takes at most {max_words} (it scores the text once without each word)"
+        )
     base: np.ndarray | None = None
     if method == "linear":
         scores, base = linear_scores(_tfidf_members(model), words)
@@ -204,15 +221,20 @@ def label_indices(model_labels: Sequence[str], labels: Sequence[str] | None) -> 
 
 
 def occlusion(
-    words: Sequence[str], predict: Callable[[list[str]], np.ndarray]
+    words: Sequence[str],
+    predict: Callable[[list[str]], np.ndarray],
+    *,
+    batch_size: int = OCCLUSION_BATCH,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each word's effect on the log-odds: ``logit(p(text)) - logit(p(text without it))``.
 
     Args:
         words: whitespace words of a normalised text.
         predict: ``(n, n_labels)`` probabilities of normalised texts (for a Detector,
-            :meth:`~odio.models.protocols.TextModel.score`); called once, with
-            the full text first and then one text per removed word.
+            :meth:`~odio.models.protocols.TextModel.score`); called with the full text
+            first and then one text per removed word, ``batch_size`` texts per call.
+        batch_size: variants built and scored per call, so that memory grows with the
+            text's length, not with its square.
 
     Returns:
         ``(scores, probabilities)``: ``(n_words, n_labels)`` scores, and the full text's
@@ -226,9 +248,17 @@ def occlusion(
         ([[0.0], [2.197]], [0.9])
     """
     words = list(words)
-    variants = [" ".join(words)]
-    variants += [" ".join(words[:i] + words[i + 1 :]) for i in range(len(words))]
-    P = np.asarray(predict(variants), dtype=np.float64)
+
+    def variant(i: int) -> str:  # 0: the text; i: without word i - 1
+        return " ".join(words if i == 0 else words[: i - 1] + words[i:])
+
+    n = len(words) + 1
+    P = np.vstack(
+        [
+            np.asarray(predict([variant(i) for i in range(start, min(start + batch_size, n))]))
+            for start in range(0, n, batch_size)
+        ]
+    ).astype(np.float64)
     L = logit(P)
     return L[0] - L[1:], P[0]
 

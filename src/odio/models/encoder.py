@@ -24,7 +24,7 @@ import numpy as np
 
 from odio.config import TransformerConfig
 from odio.errors import OdioError
-from odio.extras import MissingExtra
+from odio.extras import MissingExtra, require
 from odio.models.protocols import HEAD_CONFIG
 from odio.text.tokens import encode, length_batches, load_tokenizer, pad, pad_id
 
@@ -50,7 +50,9 @@ def pretrained(model: str, what: str = "encoder") -> Any:
     ...
     odio.errors.OdioError: model directory not found: ./no-such-model-dir
     """
-    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
+    transformers = require("transformers", "transformer", "a transformer model", torch=True)
+    AutoConfig, AutoModel = transformers.AutoConfig, transformers.AutoModel
+    AutoModelForSequenceClassification = transformers.AutoModelForSequenceClassification
 
     path = Path(model).expanduser()
     if path.exists():
@@ -168,7 +170,7 @@ class EncoderClassifier(nn.Module):
         from safetensors.torch import load_file
 
         classifier = cls(
-            pretrained(str(directory), "encoder"),
+            member_weights(directory, "encoder"),
             meta["n_labels"],
             settings.pooling,
             settings.dropout,
@@ -237,7 +239,24 @@ class SequenceClassifier(nn.Module):
     def load_weights(
         cls, directory: Path, meta: dict[str, Any], settings: TransformerConfig
     ) -> SequenceClassifier:
-        return cls(pretrained(str(directory), "classifier"), meta["class_index"])
+        return cls(member_weights(directory, "classifier"), meta["class_index"])
+
+
+def member_weights(directory: Path, what: str) -> Any:
+    """The ``encoder`` or ``classifier`` network saved in a member folder.
+
+    A member folder is data: safetensors weights only (never a pickled
+    ``pytorch_model.bin``), no code shipped with it, nothing fetched from the hub.
+    """
+    transformers = require("transformers", "transformer", "a transformer model", torch=True)
+    auto = (
+        transformers.AutoModel
+        if what == "encoder"
+        else transformers.AutoModelForSequenceClassification
+    )
+    return auto.from_pretrained(
+        str(directory), trust_remote_code=False, use_safetensors=True, local_files_only=True
+    )
 
 
 HEADS: dict[str, Any] = {"odio": EncoderClassifier, "sequence_classification": SequenceClassifier}
@@ -382,6 +401,7 @@ class EncoderMember:
     ) -> EncoderMember:
         """Read a member written by :meth:`save`, onto ``device`` (GPU when available).
 
+        Only safetensors weights are read, and no code shipped with the folder is run.
         ``threads`` sets ``torch.set_num_threads``, which is process-wide.
         """
         if threads:

@@ -101,6 +101,7 @@ def export_onnx(
         OWN_KEYS,
         child,
         find_model_dir,
+        load_part,
         model_tokenizer,
         read_config,
         save_model,
@@ -126,7 +127,7 @@ def export_onnx(
     try:
         members, worst = [], 0.0
         for folder in folders:
-            member = EncoderMember.load(folder, tokenizer, device="cpu")
+            member = load_part(lambda f: EncoderMember.load(f, tokenizer, device="cpu"), folder)
             _export_member(member, tmp / folder.name, int8=int8, opset=opset, torch=torch)
             exported = OnnxMember.load(tmp / folder.name, tokenizer)
             diff = float(
@@ -157,8 +158,10 @@ def export_onnx(
             tmp, blend, labels, np.array([config["thresholds"][lab] for lab in labels]), info
         )
         swap_in(tmp, output)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):  # a full disk, a quota, a read-only folder
+            raise OdioError(f"cannot write {output}: {exc.strerror or exc}") from None
         raise
     size = sum(p.stat().st_size for p in output.glob(f"*/{file}")) / 1e6
     return ExportReport(

@@ -17,13 +17,16 @@ members open only their own graph file.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from odio.errors import OdioError
+from odio.extras import require
+from odio.files import as_os_error, usual_permissions
 from odio.models.blend import TOKENIZER_DIR, Blend
 from odio.models.card import model_card
 from odio.models.protocols import Member, TextModel
@@ -63,18 +66,122 @@ def find_model_dir(directory: str | Path) -> Path:
 
 
 def read_config(directory: Path) -> dict[str, Any]:
-    """The ``config.json`` of a model directory, checked for what loading needs."""
+    """The ``config.json`` of a model directory, checked for what loading needs: labels,
+    a threshold in [0, 1] for each, the member (or base) folders present, normalisation
+    options, a stack's meta-model of the right shape. A problem is one line naming the
+    file and the key.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / CONFIG_FILE).write_text(
+    ...     '{"backend": "tfidf", "labels": ["Odio"], "thresholds": {"Odio": 1.5}, "members": []}')
+    >>> read_config(folder)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    odio.errors.OdioError: .../config.json: key 'thresholds.Odio' must be a number in [0, 1], got 1.5
+    """  # noqa: E501 - a doctest output line cannot be wrapped
     path = directory / CONFIG_FILE
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise OdioError(f"{path}: cannot be read ({exc})") from None
+        raise OdioError(f"{path}: cannot be read ({_first_line(exc)})") from None
+    if not isinstance(config, dict):
+        raise OdioError(f"{path}: not an odio model config (not a JSON object)")
     needed = ["backend", "labels", "thresholds"]
     needed += ["bases", "meta"] if config.get("backend") == "stack" else ["members"]
-    missing = [key for key in needed if not isinstance(config, dict) or key not in config]
+    missing = [key for key in needed if key not in config]
     if missing:
         raise OdioError(f"{path}: not an odio model config ({missing[0]!r} is missing)")
+    check_config(directory, config)
     return config
+
+
+def check_config(directory: Path, config: dict[str, Any]) -> None:
+    """Raise an :class:`OdioError` naming ``config.json`` and the key of the first problem."""
+    path = directory / CONFIG_FILE
+
+    def bad(key: str, expected: str, value: Any) -> OdioError:
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        return OdioError(f"{path}: key {key!r} must be {expected}, got {shown}")
+
+    labels = config["labels"]
+    if (
+        not isinstance(labels, list)
+        or not labels
+        or not all(isinstance(label, str) and label for label in labels)
+        or len(set(labels)) != len(labels)
+    ):
+        raise bad("labels", "a list of distinct label names", labels)
+    thresholds = config["thresholds"]
+    if not isinstance(thresholds, dict):
+        raise bad("thresholds", "a mapping of label to threshold", thresholds)
+    for label in labels:
+        if label not in thresholds:
+            raise OdioError(f"{path}: key 'thresholds' has no threshold for label {label!r}")
+        if not _is_probability(thresholds[label]):
+            raise bad(f"thresholds.{label}", "a number in [0, 1]", thresholds[label])
+    if not isinstance(config.get("backend"), str):
+        raise bad("backend", "a backend name", config.get("backend"))
+    if config["backend"] == "stack":
+        _check_stack(directory, config, bad)
+        return
+    members = config["members"]
+    if not isinstance(members, list) or not members:
+        raise bad("members", "a non-empty list of member folders", members)
+    for i, name in enumerate(members):
+        if not child(directory, name).is_dir():
+            raise OdioError(
+                f"{path}: key 'members[{i}]' names {name!r}, which is not in {directory}"
+            )
+    try:
+        PreprocessOptions.from_dict(config.get("preprocess"))
+    except (ValueError, TypeError) as exc:
+        raise bad("preprocess", "normalisation options", config.get("preprocess")) from exc
+
+
+def _check_stack(directory: Path, config: dict[str, Any], bad: Callable[..., OdioError]) -> None:
+    bases, meta, n_labels = config["bases"], config["meta"], len(config["labels"])
+    if not isinstance(bases, list) or len(bases) < 2:
+        raise bad("bases", "a list of two or more bases", bases)
+    for i, entry in enumerate(bases):
+        if not isinstance(entry, dict) or not isinstance(entry.get("model"), str):
+            raise bad(f"bases[{i}]", "a mapping with 'dir' and 'model'", entry)
+        if not child(directory, entry.get("dir")).is_dir():
+            raise OdioError(
+                f"{directory / CONFIG_FILE}: key 'bases[{i}].dir' names {entry.get('dir')!r}, "
+                f"which is not in {directory}"
+            )
+    if not isinstance(meta, dict) or meta.get("features") not in ("label", "all"):
+        raise bad("meta.features", "'label' or 'all'", meta.get("features") if meta else meta)
+    width = len(bases) * (n_labels if meta["features"] == "all" else 1)
+    coef, intercept = meta.get("coef"), meta.get("intercept")
+    if (
+        not isinstance(coef, list)
+        or len(coef) != n_labels
+        or not all(isinstance(row, list) and len(row) == width for row in coef)
+        or not all(_is_finite(w) for row in coef for w in row)
+    ):
+        raise bad("meta.coef", f"{n_labels} rows of {width} finite numbers", coef)
+    if (
+        not isinstance(intercept, list)
+        or len(intercept) != n_labels
+        or not all(_is_finite(b) for b in intercept)
+    ):
+        raise bad("meta.intercept", f"{n_labels} finite numbers", intercept)
+
+
+def _is_finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_probability(value: Any) -> bool:
+    return _is_finite(value) and 0.0 <= value <= 1.0
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
 
 
 def model_config(
@@ -104,11 +211,18 @@ def write_model(
     """Write a model directory: its parts (members, tokenizer or bases), then ``config.json``
     and the model card."""
     directory.mkdir(parents=True, exist_ok=True)
-    write_parts(directory)
+    try:
+        write_parts(directory)
+    except Exception as exc:
+        error = as_os_error(exc)  # a full disk, as safetensors reports it
+        if error is None or error is exc:
+            raise
+        raise error from exc
     (directory / CONFIG_FILE).write_text(
         json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8"
     )
     (directory / "README.md").write_text(model_card(config), encoding="utf-8")
+    usual_permissions(directory)  # safetensors writes 0600
 
 
 def save_model(
@@ -161,7 +275,7 @@ def load_model(
     members = [child(directory, name) for name in config["members"]]
     runtime, load_member = _member_loader(config, directory, members, runtime, threads)
     blend = Blend(
-        [load_member(folder) for folder in members],
+        [load_part(load_member, folder) for folder in members],
         PreprocessOptions.from_dict(config["preprocess"]),
         backend=config["backend"],
         runtime=runtime,
@@ -169,10 +283,36 @@ def load_model(
     )
     if blend.n_labels != len(config["labels"]):
         raise OdioError(
-            f"{directory}: its members have {blend.n_labels} labels, "
-            f"its config {len(config['labels'])}"
+            f"{directory / CONFIG_FILE}: key 'labels' has {len(config['labels'])} labels, "
+            f"the members {blend.n_labels}"
         )
     return blend, config
+
+
+T = TypeVar("T")
+
+
+def load_part(load: Callable[[Path], T], folder: Path) -> T:
+    """``load(folder)``, with any problem of the files (missing, truncated, not what they
+    should be) as one :class:`OdioError` line naming the folder.
+
+    >>> load_part(lambda f: json.loads((f / "x.json").read_text()), Path("model/fold_0"))
+    Traceback (most recent call last):
+    ...
+    odio.errors.OdioError: model/fold_0: cannot load this part of the model (FileNotFoundError: [Errno 2] No such file or directory: 'model/fold_0/x.json')
+    """  # noqa: E501 - a doctest output line cannot be wrapped
+    try:
+        return load(folder)
+    except OdioError:
+        raise
+    except (NameError, AssertionError, ImportError):
+        raise  # odio's own bugs, or an extra missing: not the files' fault
+    except Exception as exc:  # every library has its own error types, and a JSON value of
+        # the wrong type fails as anything from KeyError to AttributeError
+        raise OdioError(
+            f"{folder}: cannot load this part of the model "
+            f"({type(exc).__name__}: {_first_line(exc)})"
+        ) from None
 
 
 def child(directory: Path, name: Any) -> Path:
@@ -205,7 +345,9 @@ def _load_stack(
     thresholds: list[list[float]] = []
     for entry in config["bases"]:
         folder = child(directory, entry.get("dir"))
-        base_config = read_config(find_model_dir(folder))
+        if not (folder / CONFIG_FILE).is_file():  # never a run's model/ inside the base
+            raise OdioError(f"{folder}: a stack base has no {CONFIG_FILE}")
+        base_config = read_config(folder)
         if base_config["backend"] == "stack":
             raise OdioError(f"{folder}: a stack base cannot itself be a stack")
         base_runtime = runtime if base_config["backend"] == "transformer" else None
@@ -252,11 +394,23 @@ def _member_loader(
     runtime = runtime or ("onnx" if has_onnx else "torch")
     if runtime == "onnx" and not has_onnx:
         raise OdioError(f"{directory} has no ONNX files; create them with: odio export {directory}")
+    if runtime == "torch" and not has_torch and not has_onnx:
+        raise OdioError(
+            f"{members[0]} has no model.safetensors: odio loads safetensors weights only, "
+            "never pickled ones (pytorch_model.bin)"
+        )
     if runtime == "torch" and not has_torch:
         raise OdioError(
             f"{directory} is an ONNX export without PyTorch weights: use the onnx runtime, "
             "or the model directory it was exported from"
         )
+    # a missing extra is one sentence naming the extra this runtime needs
+    if runtime == "onnx":
+        require("onnxruntime", "onnx", "the ONNX runtime")
+        require("transformers", "onnx", "the ONNX runtime")
+    else:
+        require("torch", "transformer", "a transformer model", torch=True)
+        require("transformers", "transformer", "a transformer model", torch=True)
     tokenizer = model_tokenizer(directory, members[0])
     if runtime == "onnx":
         from odio.models.onnx import OnnxMember
@@ -274,7 +428,4 @@ def model_tokenizer(directory: Path, first_member: Path) -> Any:
 
     shared = directory / TOKENIZER_DIR
     folder = shared if shared.is_dir() else first_member
-    try:
-        return load_tokenizer(folder)
-    except (OSError, ValueError) as exc:
-        raise OdioError(f"{folder}: cannot load the model's tokenizer ({exc})") from None
+    return load_part(load_tokenizer, folder)

@@ -129,6 +129,13 @@ class OnnxMember:
         session = ort.InferenceSession(
             str(directory / file), session_options(threads), providers=["CPUExecutionProvider"]
         )
+        inputs = {i.name for i in session.get_inputs()}
+        outputs = {o.name for o in session.get_outputs()}
+        if inputs != {"input_ids", "attention_mask"} or "probabilities" not in outputs:
+            raise OdioError(
+                f"{directory / file}: not an odio export (inputs {sorted(inputs)}, "
+                f"outputs {sorted(outputs)})"
+            )
         return cls(directory, session, tokenizer, meta, batch_size)
 
 

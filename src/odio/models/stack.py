@@ -23,6 +23,7 @@ from odio.config import StackConfig
 from odio.errors import OdioError
 from odio.metrics import logit
 from odio.models.blend import Blend
+from odio.text.preprocess import replace_surrogates
 
 STACK_PREFIX = "stack:"
 
@@ -137,8 +138,8 @@ class Stack:
         self.runtime = "+".join(b.runtime for b in self.bases)
 
     def prepare(self, texts: Sequence[str]) -> list[str]:
-        """The raw texts: every base normalises them its own way."""
-        return list(texts)
+        """The raw texts (lone surrogates replaced): every base normalises them its own way."""
+        return [replace_surrogates(text) for text in texts]
 
     def score(self, prepared: Sequence[str]) -> np.ndarray:
         """Stacked probabilities: the meta-model over every base's probabilities."""

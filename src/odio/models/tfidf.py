@@ -17,6 +17,7 @@ from safetensors.numpy import load_file, save_file
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from odio.config import TfidfConfig
+from odio.errors import OdioError
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"  # keep one-letter words: "q", "k", "wn" matter in tweets
 
@@ -118,7 +119,8 @@ class TfidfModel:
 
     @classmethod
     def load(cls, directory: str | Path) -> TfidfModel:
-        """Read a member written by :meth:`save`."""
+        """Read a member written by :meth:`save` (JSON and safetensors: nothing is unpickled,
+        nothing is run), checking that its arrays match its vocabulary."""
         directory = Path(directory)
         meta = json.loads((directory / "config.json").read_text(encoding="utf-8"))
         config = TfidfConfig.model_validate(meta["config"])
@@ -129,4 +131,13 @@ class TfidfModel:
             vectorizer.vocabulary = {term: i for i, term in enumerate(vocab[key])}
             vectorizer._validate_vocabulary()
             vectorizer.idf_ = tensors[f"{key}_idf"]
-        return cls(config, vectorizers, tensors["coef"], tensors["intercept"], seed=meta["seed"])
+            if vectorizer.idf_.shape != (len(vocab[key]),):
+                raise OdioError(f"{directory}: {key}_idf does not match vocabulary.json")
+        coef, intercept = tensors["coef"], tensors["intercept"]
+        n_features = sum(len(vocab[key]) for key in vectorizers)
+        if coef.ndim != 2 or coef.shape[1] != n_features or intercept.shape != coef.shape[:1]:
+            raise OdioError(
+                f"{directory}: weights.safetensors holds coef {coef.shape} and intercept "
+                f"{intercept.shape}; vocabulary.json has {n_features} features"
+            )
+        return cls(config, vectorizers, coef, intercept, seed=meta["seed"])

@@ -1,4 +1,4 @@
-"""An HTTP service around a Detector: FastAPI, loaded once, validated, thin.
+"""An HTTP service around a Detector: FastAPI, loaded once, validated, thin, bounded.
 
 The app is an adapter (LitGPT's LitAPI shape): the Detector is loaded once before the app
 starts; each request is validated (:class:`PredictRequest` and the limits of
@@ -8,13 +8,21 @@ the probabilities are shaped into the response. Endpoints::
     POST /v1/predict   {"texts": ["...", ...]} -> {"predictions": [{probabilities, decisions}]}
     POST /v1/explain   {"text": "...", "labels": [...]?} -> {words, scores, probabilities, ...}
     GET  /v1/model     labels, thresholds, backend, runtime, preprocessing, metrics, limits
-    GET  /healthz      {"status": "ok"} (never needs the token)
+    GET  /healthz      {"status": "ok"}: the process answers (never needs the token)
+    GET  /readyz       {"status": "ready"}: the model is loaded and a request would be queued
 
-Concurrency: FastAPI runs these synchronous endpoints in a thread pool, so the event loop
-(and ``/healthz``) stays responsive while a prediction runs. Predictions themselves are
-serialised by one lock: a Hugging Face fast tokenizer is not safe to call from several
+Before the app sees a request, :class:`Guard` (plain ASGI, so it runs before any body is
+read) checks, in this order: the bearer token of ``/v1`` paths; the declared body size;
+room in the queue of scoring requests (503 with ``Retry-After`` when full); then it reads
+the body, counting bytes as they arrive whatever the transfer encoding, and answers 413
+as soon as the count passes :attr:`ServeSettings.max_body_bytes`.
+
+Concurrency: FastAPI runs the scoring endpoints in a thread pool, and one lock runs one
+prediction at a time: a Hugging Face fast tokenizer is not safe to call from several
 threads at once ("Already borrowed"), and PyTorch and ONNX Runtime already use every core
-for one batch, so running two at once would only make both slower.
+for one batch. ``/healthz`` and ``/readyz`` run on the event loop and never wait for the
+model. No page loads anything from the network: there is no Swagger UI or ReDoc, and
+``/openapi.json`` is served when no token is set.
 
 Requires the ``serve`` extra (FastAPI, uvicorn).
 """
@@ -24,9 +32,12 @@ from __future__ import annotations
 import ipaddress
 import logging
 import secrets
+import socket
 import threading
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Any
 
+from odio.data.tables import is_text
 from odio.errors import OdioError
 from odio.extras import MissingExtra, require
 from odio.inference.detector import Detector
@@ -34,19 +45,21 @@ from odio.serve.settings import TOKEN_ENV, ServeSettings
 from odio.versions import VERSION
 
 try:
-    from fastapi import Depends, FastAPI, HTTPException, Request
+    from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
-    from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
     from pydantic import BaseModel, ConfigDict, Field, StrictStr
+    from starlette.datastructures import Headers
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtra("serve", "odio serve", "fastapi") from exc
 
 log = logging.getLogger(__name__)
 
-BEARER = HTTPBearer(auto_error=False)
-"""Reads ``Authorization: Bearer <token>``; stateless, so one serves every app."""
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+SCORING_PATHS = frozenset({"/v1/predict", "/v1/explain"})
+"""The endpoints that run the model, one at a time, behind a bounded queue."""
+MAX_ERRORS_SHOWN = 10
+"""Validation errors listed in a 422 body (a list of 10,000 numbers has 10,000)."""
 
 
 class PredictRequest(BaseModel):
@@ -58,10 +71,11 @@ class PredictRequest(BaseModel):
 
 
 class Prediction(BaseModel):
-    """One text's probability and 0/1 decision (at the tuned threshold) per label."""
+    """One text's probability and 0/1 decision (at the tuned threshold) per label; both
+    ``null`` for an empty text (nothing but whitespace), which is not scored."""
 
-    probabilities: dict[str, float]
-    decisions: dict[str, bool]
+    probabilities: dict[str, float] | None
+    decisions: dict[str, bool] | None
 
 
 class ExplainRequest(BaseModel):
@@ -69,7 +83,9 @@ class ExplainRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: StrictStr = Field(min_length=1, description="one raw tweet text")
+    # No length constraint here: pydantic refuses a lone surrogate in a constrained
+    # string; an empty text is refused by the explanation itself ("nothing to explain").
+    text: StrictStr = Field(description="one raw tweet text")
     labels: list[StrictStr] | None = Field(
         default=None, min_length=1, description="labels to explain (default: all)"
     )
@@ -93,6 +109,146 @@ class PredictResponse(BaseModel):
     thresholds: dict[str, float]
 
 
+class Admission:
+    """How many scoring requests are admitted (running or waiting); at most one runs.
+
+    >>> gate = Admission(ServeSettings(max_queued=1))
+    >>> gate.enter(), gate.enter(), gate.enter()
+    (True, True, False)
+    """
+
+    def __init__(self, settings: ServeSettings) -> None:
+        self.limit = 1 + settings.max_queued
+        self.admitted = 0
+
+    @property
+    def full(self) -> bool:
+        """Whether a new scoring request would be refused."""
+        return self.admitted >= self.limit
+
+    def enter(self) -> bool:
+        """Admit one request if there is room (the caller must :meth:`leave` after)."""
+        if self.full:
+            return False
+        self.admitted += 1
+        return True
+
+    def leave(self) -> None:
+        self.admitted -= 1
+
+
+class Guard:
+    """What is checked before the app sees a request: plain ASGI, before the body is read.
+
+    Args:
+        app: the ASGI app it guards.
+        settings: the token and the body limit.
+        admission: the queue of scoring requests.
+    """
+
+    def __init__(self, app: ASGIApp, settings: ServeSettings, admission: Admission) -> None:
+        self.app = app
+        self.settings = settings
+        self.admission = admission
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        path: str = scope["path"]
+        if (path == "/v1" or path.startswith("/v1/")) and not self._authorised(headers):
+            await _refuse(scope, receive, send, 401, _UNAUTHORISED, {"WWW-Authenticate": "Bearer"})
+            return
+        limit = self.settings.max_body_bytes
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _refuse(scope, receive, send, 413, f"request body over {limit} bytes")
+            return
+        scoring = scope["method"] == "POST" and path in SCORING_PATHS
+        if scoring and not self.admission.enter():
+            await _refuse(
+                scope,
+                receive,
+                send,
+                503,
+                f"busy: {self.admission.admitted} requests are running or waiting; retry later",
+                {"Retry-After": str(self.settings.retry_after)},
+            )
+            return
+        try:
+            body = await _read_body(receive, limit)
+            if body is None:
+                await _refuse(scope, receive, send, 413, f"request body over {limit} bytes")
+                return
+            await self.app(scope, _replay(body, receive), send)
+        except _Disconnected:  # the client left before sending its whole body
+            return
+        finally:
+            if scoring:
+                self.admission.leave()
+
+    def _authorised(self, headers: Headers) -> bool:
+        if self.settings.token is None:
+            return True
+        scheme, _, given = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            given = ""
+        return secrets.compare_digest(
+            given.strip().encode("utf-8"), self.settings.token.encode("utf-8")
+        )
+
+
+_UNAUTHORISED = "missing or wrong bearer token (Authorization: Bearer <token>)"
+
+
+class _Disconnected(Exception):
+    """The client went away while its body was being read."""
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or ``None`` as soon as more than ``limit`` bytes have arrived."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``body`` whole, then whatever the client sends next."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _refuse(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    status: int,
+    detail: str,
+    headers: dict[str, str] | None = None,
+) -> None:
+    response = JSONResponse(status_code=status, content={"detail": detail}, headers=headers)
+    await response(scope, receive, send)
+
+
 def create_app(detector: Detector, settings: ServeSettings | None = None) -> FastAPI:
     """A FastAPI app serving ``detector``.
 
@@ -108,97 +264,120 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
     """
     settings = settings or ServeSettings()
     lock = threading.Lock()
+    admission = Admission(settings)
 
-    def check_token(credentials: Credentials) -> None:
-        if settings.token is None:
-            return
-        given = (credentials.credentials if credentials else "").encode("utf-8")
-        if not secrets.compare_digest(given, settings.token.encode("utf-8")):
-            raise HTTPException(
-                status_code=401,
-                detail="missing or wrong bearer token (Authorization: Bearer <token>)",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-
-    # With a token, the schema and docs pages are closed too: they are not behind the guard.
-    open_docs = settings.token is None
+    # No Swagger UI or ReDoc: both load their scripts from a CDN, so offline they are blank.
+    # With a token the schema is closed too: it is not behind the guard.
     app = FastAPI(
         title="odio",
         version=VERSION,
         description="Hate-speech detection for Spanish tweets.",
-        docs_url="/docs" if open_docs else None,
-        redoc_url="/redoc" if open_docs else None,
-        openapi_url="/openapi.json" if open_docs else None,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.token is None else None,
     )
-    guarded = [Depends(check_token)]
+    app.add_middleware(Guard, settings=settings, admission=admission)
+    app.add_exception_handler(RequestValidationError, _validation_error)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Any:
-        # Refuse an oversized body before it is read and parsed, not after.
-        length = request.headers.get("content-length", "0")
-        if not length.isdigit() or int(length) > settings.max_body_bytes:
-            return JSONResponse(
-                status_code=413,
-                content={"detail": f"request body over {settings.max_body_bytes} bytes"},
-            )
-        return await call_next(request)
-
-    @app.get("/healthz", summary="liveness check")
-    def healthz() -> dict[str, str]:
+    # async: answered on the event loop, never behind predictions waiting for the lock
+    @app.get("/healthz", summary="liveness: the process answers")
+    @app.head("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/v1/model", dependencies=guarded, summary="the served model")
+    @app.get(
+        "/readyz",
+        summary="readiness: the model is loaded and the queue has room",
+        response_model=None,
+    )
+    @app.head("/readyz", include_in_schema=False, response_model=None)
+    async def readyz() -> dict[str, str] | JSONResponse:
+        if admission.full:
+            return JSONResponse(
+                status_code=503,
+                content={"status": "busy"},
+                headers={"Retry-After": str(settings.retry_after)},
+            )
+        return {"status": "ready"}
+
+    @app.get("/v1/model", summary="the served model")
     def model() -> dict[str, Any]:
         return model_info(detector, settings)
 
     @app.post(
         "/v1/predict",
-        dependencies=guarded,
         summary="score tweets",
         description=(
             f"Up to {settings.max_texts} texts of up to {settings.max_chars} characters; "
-            "predictions come back in request order."
+            "predictions come back in request order. An empty text (nothing but "
+            "whitespace) is not scored: its probabilities and decisions are null."
         ),
     )
     def predict(request: PredictRequest) -> PredictResponse:
         check_limits(request.texts, settings)
-        with lock:
-            P = detector.predict_proba(request.texts)
-        D = detector.decide(P)
-        labels = detector.labels
-        return PredictResponse(
-            predictions=[
-                Prediction(
+        texts = request.texts
+        scored = [i for i, text in enumerate(texts) if is_text(text)]
+        predictions = [Prediction(probabilities=None, decisions=None) for _ in texts]
+        if scored:
+            with lock:
+                P = detector.predict_proba([texts[i] for i in scored])
+            D = detector.decide(P)
+            labels = detector.labels
+            for i, row, drow in zip(scored, P, D, strict=True):
+                predictions[i] = Prediction(
                     probabilities={lab: float(p) for lab, p in zip(labels, row, strict=True)},
                     decisions={lab: bool(d) for lab, d in zip(labels, drow, strict=True)},
                 )
-                for row, drow in zip(P, D, strict=True)
-            ],
-            thresholds={lab: float(t) for lab, t in zip(labels, detector.thresholds, strict=True)},
+        return PredictResponse(
+            predictions=predictions,
+            thresholds={
+                lab: float(t) for lab, t in zip(detector.labels, detector.thresholds, strict=True)
+            },
         )
 
     @app.post(
         "/v1/explain",
-        dependencies=guarded,
         summary="which words push each label up or down",
         description=(
             f"One text of up to {settings.max_chars} characters; one log-odds score per "
             "word of the normalised text and per label (exact for TF-IDF models, by "
-            "occlusion for transformers)."
+            f"occlusion for transformers, for at most {settings.max_explain_words} words)."
         ),
     )
     def explain(request: ExplainRequest) -> ExplainResponse:
         check_explain_request(request, detector, settings)
         try:
             with lock:
-                explanation = detector.explain(request.text, request.labels)
-        except OdioError as exc:  # e.g. a text that is only whitespace
+                explanation = detector.explain(
+                    request.text, request.labels, max_words=settings.max_explain_words
+                )
+        except OdioError as exc:  # an empty text, or one over max_explain_words
             raise RequestValidationError(
-                [{"type": "value_error", "loc": ("body", "text"), "msg": str(exc), "input": None}]
+                [{"type": "value_error", "loc": ("body", "text"), "msg": str(exc)}]
             ) from exc
         return ExplainResponse.model_validate(explanation.to_dict())  # extra keys ignored
 
     return app
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """A 422 that says what is wrong without echoing the request back (a body of 256
+    texts of 5,000 characters came back whole in every error)."""
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    detail: list[dict[str, Any]] = [
+        {"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")}
+        for e in errors[:MAX_ERRORS_SHOWN]
+    ]
+    if len(errors) > MAX_ERRORS_SHOWN:
+        detail.append(
+            {
+                "type": "too_many_errors",
+                "loc": ["body"],
+                "msg": f"{len(errors) - MAX_ERRORS_SHOWN} more errors not shown",
+            }
+        )
+    return JSONResponse(status_code=422, content={"detail": detail})
 
 
 def check_limits(texts: list[str], settings: ServeSettings) -> None:
@@ -210,7 +389,6 @@ def check_limits(texts: list[str], settings: ServeSettings) -> None:
                 "type": "too_long",
                 "loc": ("body", "texts"),
                 "msg": f"at most {settings.max_texts} texts per request, got {len(texts)}",
-                "input": None,
             }
         )
     for i, text in enumerate(texts):
@@ -220,7 +398,6 @@ def check_limits(texts: list[str], settings: ServeSettings) -> None:
                     "type": "string_too_long",
                     "loc": ("body", "texts", i),
                     "msg": f"text {i} has {len(text)} characters; at most {settings.max_chars}",
-                    "input": None,
                 }
             )
             break
@@ -239,7 +416,6 @@ def check_explain_request(
                 "type": "string_too_long",
                 "loc": ("body", "text"),
                 "msg": f"the text has {len(request.text)} characters; at most {settings.max_chars}",
-                "input": None,
             }
         )
     for i, label in enumerate(request.labels or []):
@@ -248,13 +424,29 @@ def check_explain_request(
                 {
                     "type": "value_error",
                     "loc": ("body", "labels", i),
-                    "msg": f"unknown label {label!r}; the model's labels are: "
+                    "msg": f"unknown label {label[:100]!r}; the model's labels are: "
                     + ", ".join(detector.labels),
-                    "input": None,
                 }
             )
     if errors:
         raise RequestValidationError(errors)
+
+
+def public_model_name(name: str | None) -> str | None:
+    """A base model's name as the service shows it: a hub id as is, a local directory by
+    its last part only (the server's paths are nobody else's business).
+
+    >>> public_model_name("pysentimiento/robertuito-base-uncased")
+    'pysentimiento/robertuito-base-uncased'
+    >>> public_model_name("/home/ana/.cache/hf-offline/multilingual-e5-small")
+    'multilingual-e5-small'
+    """
+    if not name:
+        return name
+    hub_like = name.count("/") <= 1 and not name.startswith((".", "/", "~")) and "\\" not in name
+    if hub_like and not Path(name).expanduser().exists():
+        return name
+    return Path(name.replace("\\", "/").rstrip("/")).name or None
 
 
 def model_info(detector: Detector, settings: ServeSettings) -> dict[str, Any]:
@@ -273,7 +465,7 @@ def model_info(detector: Detector, settings: ServeSettings) -> dict[str, Any]:
         "odio_version": VERSION,
         "backend": detector.backend,
         "runtime": detector.runtime,
-        "base_model": described.get("base_model"),
+        "base_model": public_model_name(described.get("base_model")),
         "members": len(described.get("members") or described.get("bases") or []),
         "labels": detector.labels,
         "thresholds": {
@@ -284,7 +476,13 @@ def model_info(detector: Detector, settings: ServeSettings) -> dict[str, Any]:
         "scores_tuned": scores,
         "decision_rule": detector.decision_rule,
         "onnx": export or None,
-        "limits": {"max_texts": settings.max_texts, "max_chars": settings.max_chars},
+        "limits": {
+            "max_texts": settings.max_texts,
+            "max_chars": settings.max_chars,
+            "max_body_bytes": settings.max_body_bytes,
+            "max_explain_words": settings.max_explain_words,
+            "max_queued": settings.max_queued,
+        },
         "auth": settings.token is not None,
     }
 
@@ -299,6 +497,9 @@ def serve(
 ) -> None:
     """Run the app with uvicorn until interrupted.
 
+    The address is bound before the server starts, so an address in use is one clear
+    :class:`~odio.errors.OdioError` rather than a started server that exits.
+
     Example:
         >>> serve(Detector.load("runs/tfidf/model"), port=8000)  # doctest: +SKIP
     """
@@ -306,7 +507,38 @@ def serve(
     settings = settings or ServeSettings()
     if settings.token is None and not _is_loopback(host):
         log.warning("serving on %s without %s: anyone who can reach it can use it", host, TOKEN_ENV)
-    uvicorn.run(create_app(detector, settings), host=host, port=port, log_level=log_level)
+    sock = bind(host, port)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(detector, settings), host=host, port=port, log_level=log_level)
+    )
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    if not server.started:
+        raise OdioError(f"the server on {host}:{port} did not start (see the log above)")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (as uvicorn binds), or an OdioError saying why not.
+
+    >>> bind("127.0.0.1", 0).close()
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise OdioError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise OdioError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def _is_loopback(host: str) -> bool:

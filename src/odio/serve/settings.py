@@ -1,5 +1,11 @@
 """Limits and access control of the HTTP API; needs no web framework (the CLI reads its
-defaults without importing FastAPI)."""
+defaults without importing FastAPI).
+
+Every bound of the service is here, with its ``odio serve`` flag: texts per request
+(``--max-texts``), characters per text (``--max-chars``), the request body they allow
+(:attr:`ServeSettings.max_body_bytes`, counted as it arrives), words per explanation
+(``--max-explain-words``) and scoring requests waiting their turn (``--max-queued``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from odio.errors import OdioError
+from odio.inference.explain import MAX_WORDS
 
 TOKEN_ENV = "ODIO_API_TOKEN"
 """The environment variable holding the bearer token."""
@@ -23,9 +30,19 @@ class ServeSettings:
     """
 
     max_texts: int = 256
-    """Most texts in one request."""
+    """Most texts in one request (``--max-texts``)."""
     max_chars: int = 5000
-    """Most characters in one text."""
+    """Most characters in one text (``--max-chars``)."""
+    max_explain_words: int = MAX_WORDS
+    """Most words of a text explained by occlusion (``--max-explain-words``): transformer
+    and stack models score the text once without each word, so the work grows with the
+    square of the word count (TF-IDF explanations are exact and take any length)."""
+    max_queued: int = 16
+    """Scoring requests (``/v1/predict``, ``/v1/explain``) that may wait while one runs
+    (``--max-queued``); past it a request is answered 503 with ``Retry-After`` at once,
+    before its body is read."""
+    retry_after: int = 1
+    """Seconds a 503 asks the client to wait (the ``Retry-After`` header)."""
     token: str | None = field(default=None, repr=False)
     """Bearer token every ``/v1`` request must carry; ``None`` leaves the service open."""
 
@@ -36,8 +53,12 @@ class ServeSettings:
         return self.max_texts * (self.max_chars * 12 + 64) + 4096
 
     def __post_init__(self) -> None:
-        if self.max_texts < 1 or self.max_chars < 1:
-            raise OdioError("serve limits max_texts and max_chars must be >= 1")
+        if min(self.max_texts, self.max_chars, self.max_explain_words, self.retry_after) < 1:
+            raise OdioError(
+                "serve limits max_texts, max_chars, max_explain_words and retry_after must be >= 1"
+            )
+        if self.max_queued < 0:
+            raise OdioError("serve limit max_queued must be >= 0")
         if self.token is not None and not self.token.strip():
             raise OdioError(f"{TOKEN_ENV} is set but empty; unset it or give a token")
 

@@ -24,7 +24,13 @@ from typing import Any
 import emoji as _emoji
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["PreprocessOptions", "preprocess_tweet", "preprocess_many"]
+__all__ = [
+    "MAX_NORMALISED_CHARS",
+    "PreprocessOptions",
+    "preprocess_many",
+    "preprocess_tweet",
+    "replace_surrogates",
+]
 
 USER_TOKEN = "@usuario"
 URL_TOKEN = "url"
@@ -32,6 +38,11 @@ HASHTAG_TOKEN = "hashtag"
 EMOJI_WRAPPER = "emoji"
 LAUGH_TOKEN = "jaja"
 MAX_REPEAT = 3
+MAX_NORMALISED_CHARS = 10_000
+"""Longest normalised text; longer ones are cut at a word boundary. Emoji names can make a
+text some 35 times longer (5,000 emoji: 180,000 characters); no tweet comes near the
+limit, an encoder reads only its first ``max_length`` tokens (a few hundred characters)
+anyway, and the cap bounds what one text can cost every later step."""
 
 
 class PreprocessOptions(BaseModel):
@@ -142,14 +153,19 @@ _URL_TRAILING = ".,;:!?'\""
 
 def _url_sub(m: re.Match[str]) -> str:
     url = m.group()
+    # Trailing punctuation, and closing brackets with no opening one in the link, end the
+    # sentence, not the link. The bracket counts are kept up to date as the tail grows, so
+    # the loop is linear in the link's length (recounting each time made a 200 KB link take
+    # 20 s).
+    opened = {")": url.count("("), "]": url.count("[")}
+    closed = {")": url.count(")"), "]": url.count("]")}
     tail_start = len(url)
     while tail_start > 0:
         ch = url[tail_start - 1]
         if ch in _URL_TRAILING:
             tail_start -= 1
-        elif ch == ")" and url.count("(", 0, tail_start) < url.count(")", 0, tail_start):
-            tail_start -= 1
-        elif ch == "]" and url.count("[", 0, tail_start) < url.count("]", 0, tail_start):
+        elif ch in closed and opened[ch] < closed[ch]:
+            closed[ch] -= 1
             tail_start -= 1
         else:
             break
@@ -289,14 +305,40 @@ def _newline_sub(m: re.Match[str]) -> str:
     return ". "
 
 
+# --- Unicode ---------------------------------------------------------------------------------
+
+# A lone UTF-16 surrogate (JSON "\ud800") is a valid Python str but cannot be encoded as
+# UTF-8: Hugging Face tokenizers raise TypeError on it and JSON responses fail to encode.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def replace_surrogates(text: str) -> str:
+    """``text`` with every UTF-16 surrogate code point replaced by U+FFFD.
+
+    Example:
+        >>> replace_surrogates("hola \\ud800 weon") == "hola \\ufffd weon"
+        True
+    """
+    return _SURROGATE_RE.sub("\ufffd", text)
+
+
+def _cap(text: str) -> str:
+    if len(text) <= MAX_NORMALISED_CHARS:
+        return text
+    cut = text.rfind(" ", 0, MAX_NORMALISED_CHARS + 1)
+    return text[: cut if cut > 0 else MAX_NORMALISED_CHARS]
+
+
 # --- Public API -------------------------------------------------------------------------------
 
 
 def preprocess_tweet(text: str, options: PreprocessOptions | None = None) -> str:
     """Normalise one tweet the way RoBERTuito's pretraining data was normalised.
 
-    Steps run in this order (each switchable through ``options`` except whitespace):
+    Steps run in this order (each switchable through ``options`` except the first and the
+    last two):
 
+    0. Lone UTF-16 surrogates -> U+FFFD (always; see :func:`replace_surrogates`).
     1. URLs -> ``url``. First, so ``#`` fragments and ``@`` in paths are not taken for
        hashtags or handles, and before handles so ``juan@gmail.com`` is never cut into a
        domain.
@@ -310,7 +352,10 @@ def preprocess_tweet(text: str, options: PreprocessOptions | None = None) -> str
        are never read as hashtags, handles or laughter.
     7. Newlines -> ``. `` (a single one per run; no extra dot after ``.!?…,;:``).
     8. Whitespace collapsed to single spaces and stripped (always).
-    9. Lowercase, if requested; last so it also covers the inserted tokens.
+    9. Lowercase, if requested; after the replacements so it also covers the inserted tokens.
+    10. Cut to :data:`MAX_NORMALISED_CHARS` characters at a word boundary (always).
+
+    Every step takes time linear in the text's length.
 
     Applying the function to its own output returns it unchanged.
 
@@ -337,6 +382,7 @@ def preprocess_tweet(text: str, options: PreprocessOptions | None = None) -> str
         return text
     opts = _DEFAULT_OPTIONS if options is None else options
 
+    text = replace_surrogates(text)
     if opts.url:
         text = _URL_RE.sub(_url_sub, text)
     if opts.user:
@@ -357,7 +403,7 @@ def preprocess_tweet(text: str, options: PreprocessOptions | None = None) -> str
     text = " ".join(text.split())
     if opts.lowercase:
         text = text.lower()
-    return text
+    return _cap(text)
 
 
 def preprocess_many(texts: Iterable[str], options: PreprocessOptions | None = None) -> list[str]:

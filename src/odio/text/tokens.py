@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from odio.extras import require
+
 
 def load_tokenizer(source: str | Path) -> Any:
     """The Hugging Face tokenizer of a hub id or a local directory (``save_pretrained``
@@ -24,9 +26,8 @@ def load_tokenizer(source: str | Path) -> Any:
 
     >>> load_tokenizer("runs/example/model/tokenizer")  # doctest: +SKIP
     """
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(str(source), trust_remote_code=False)
+    transformers = require("transformers", "onnx", "a transformer model's tokenizer")
+    return transformers.AutoTokenizer.from_pretrained(str(source), trust_remote_code=False)
 
 
 def pad_id(tokenizer: Any) -> int:
@@ -40,16 +41,45 @@ def pad_id(tokenizer: Any) -> int:
     return 0 if value is None else int(value)
 
 
+HEAD_CHARS_PER_TOKEN = 16
+"""A long text is tokenised from a head of ``max_length`` times this many characters."""
+
+
 def encode(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[int]]:
     """Token ids of every text, truncated to ``max_length``, unpadded.
+
+    A fast tokenizer tokenises the whole text before it truncates, and keeps the rest as
+    overflow: a 10,000-character text cost as much as 80 tweets. So a text longer than
+    ``max_length * HEAD_CHARS_PER_TOKEN`` characters is tokenised from its head, cut at a
+    space (a word boundary for every pre-tokenizer odio uses); when that head fills the
+    ``max_length`` window the ids are the whole text's, else the whole text is tokenised.
 
     >>> encode(tokenizer, ["hola weon"], 128)  # doctest: +SKIP
     [[0, 412, 98, 2]]
     """
     if not len(texts):
         return []
+    heads = [_head(text, max_length * HEAD_CHARS_PER_TOKEN) for text in texts]
+    ids = _ids(tokenizer, heads, max_length)
+    short = [i for i, row in enumerate(ids) if len(row) < max_length and heads[i] != texts[i]]
+    if short:
+        redone = _ids(tokenizer, [texts[i] for i in short], max_length)
+        for i, row in zip(short, redone, strict=True):
+            ids[i] = row
+    return ids
+
+
+def _ids(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[int]]:
     out = tokenizer(list(texts), truncation=True, max_length=max_length, padding=False)
-    return out["input_ids"]
+    return list(out["input_ids"])
+
+
+def _head(text: str, limit: int) -> str:
+    """``text`` cut at the last space before ``limit`` characters (whole if it has none)."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[:cut] if cut > 0 else text
 
 
 def length_batches(ids: Sequence[Sequence[int]], size: int) -> Iterator[np.ndarray]:

@@ -219,7 +219,8 @@ def check_out_dir(
 def building(out_dir: str | Path) -> Iterator[Path]:
     """A fresh folder beside ``out_dir`` to write a run into, swapped in whole on success.
 
-    On an exception the folder is removed and ``out_dir`` is left as it was.
+    On an exception the folder is removed and ``out_dir`` is left as it was; a failed
+    write (a full disk) is an :class:`OdioError`.
 
     Example:
         >>> import tempfile
@@ -230,11 +231,16 @@ def building(out_dir: str | Path) -> Iterator[Path]:
         ['metrics.json']
     """
     out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = staging_dir(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = staging_dir(out)
+    except OSError as exc:
+        raise OdioError(f"cannot write the run {out}: {exc.strerror or exc}") from None
     try:
         yield tmp
-    except BaseException:
+        swap_in(tmp, out)
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):  # a full disk, a quota, a read-only folder
+            raise OdioError(f"cannot write the run {out}: {exc.strerror or exc}") from None
         raise
-    swap_in(tmp, out)

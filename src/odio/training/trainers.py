@@ -9,12 +9,16 @@ model is inside. Trainers receive texts that are already normalised.
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
 from odio.errors import OdioError
+from odio.models.stack import STACK_PREFIX, parse_stack
 from odio.text.preprocess import PreprocessOptions
 
 
@@ -65,9 +69,48 @@ def backend_name(model: str) -> str:
     """
     if not model or not model.strip():
         raise OdioError("--model is empty: give 'tfidf' or a Hugging Face encoder")
-    if model.startswith("stack:"):
+    if model.startswith(STACK_PREFIX):
+        for base in parse_stack(model):
+            if base != "tfidf":
+                check_encoder_name(base)
         return "stack"
-    return "tfidf" if model == "tfidf" else "transformer"
+    if model == "tfidf":
+        return "tfidf"
+    check_encoder_name(model)
+    return "transformer"
+
+
+HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?")
+"""What a Hugging Face hub id looks like: ``name`` or ``owner/name``."""
+
+
+def check_encoder_name(model: str) -> None:
+    """Refuse, before any data is read, a ``--model`` that is no encoder odio could load: a
+    near miss of ``tfidf`` or ``stack:`` (a typo would otherwise be looked up on the hub,
+    retried, and fail minutes later), a path that does not exist, or a name no hub id has.
+
+    >>> check_encoder_name("pysentimiento/robertuito-base-uncased")
+    >>> check_encoder_name("tfidff")
+    Traceback (most recent call last):
+    ...
+    odio.errors.OdioError: --model 'tfidff' is not a backend odio knows; did you mean 'tfidf'?
+    """
+    if Path(model).expanduser().exists():
+        return
+    lowered = model.lower()
+    stack_like = lowered.startswith("stack") and "/" not in model
+    if stack_like or difflib.get_close_matches(lowered, ["tfidf"], cutoff=0.75):
+        hint = "stack:BASE+BASE" if stack_like else "tfidf"
+        raise OdioError(f"--model {model!r} is not a backend odio knows; did you mean {hint!r}?")
+    first = Path(model).expanduser().parts[0] if Path(model).parts else ""
+    path_like = model.startswith((".", "/", "~", "\\")) or model.count("/") > 1
+    if path_like or ("/" in model and first not in ("", model) and Path(first).is_dir()):
+        raise OdioError(f"--model {model!r}: model directory not found")
+    if not HUB_ID.fullmatch(model):
+        raise OdioError(
+            f"--model {model!r} is neither 'tfidf', stack:BASE+BASE, a model directory nor "
+            "a Hugging Face hub id (name or owner/name)"
+        )
 
 
 def default_preprocess(backend: str) -> PreprocessOptions:

@@ -1,0 +1,235 @@
+"""No request can exhaust the server: a real uvicorn server in a thread, hit over sockets.
+
+The token is checked and the body counted before anything is read or parsed, whatever the
+transfer encoding; scoring requests queue up to a bound and are then refused with 503 and
+Retry-After; /healthz answers in milliseconds while predictions wait for the model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from odio.cli import main
+from odio.inference.detector import Detector
+from odio.serve.app import Guard, bind, create_app
+from odio.serve.settings import ServeSettings
+
+
+@contextlib.contextmanager
+def running(app) -> Iterator[tuple[str, int]]:
+    """``(host, port)`` of ``app`` served by uvicorn in a thread, until the block ends."""
+    import uvicorn
+
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        yield "127.0.0.1", port
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+class Slow:
+    """Wraps a detector's predict_proba: each call takes ``seconds``; counts calls and the
+    most calls ever running at once."""
+
+    def __init__(self, detector: Detector, seconds: float) -> None:
+        self.predict, self.seconds = detector.predict_proba, seconds
+        self.calls = self.running = self.most = 0
+        self.lock = threading.Lock()
+        detector.predict_proba = self  # type: ignore[method-assign]
+
+    def __call__(self, texts):
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(self.seconds)
+        with self.lock:
+            self.running -= 1
+            self.calls += 1
+        return self.predict(texts)
+
+
+@pytest.fixture
+def detector(tfidf_run) -> Detector:
+    return Detector.load(tfidf_run)
+
+
+def raw(port: int, request: bytes, *, then: bytes = b"", timeout: float = 5.0) -> bytes:
+    """Send ``request`` (and ``then``) over a socket; the server's first response, whole."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(request)
+        if then:
+            with contextlib.suppress(OSError):  # the server may close as soon as it refuses
+                sock.sendall(then)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            data = sock.recv(65536)
+            if not data:
+                return answer
+            answer += data
+        head, _, body = answer.partition(b"\r\n\r\n")
+        length = next(
+            (
+                int(line.split(b":")[1])
+                for line in head.lower().split(b"\r\n")
+                if line.startswith(b"content-length:")
+            ),
+            0,
+        )
+        if request.startswith(b"HEAD"):
+            return answer
+        while len(body) < length:
+            data = sock.recv(65536)
+            if not data:
+                break
+            body += data
+        return head + b"\r\n\r\n" + body
+
+
+def test_healthz_stays_fast_while_predictions_queue(detector):
+    slow = Slow(detector, 0.03)
+    app = create_app(detector, ServeSettings(max_queued=100))
+    with running(app) as (host, port), ThreadPoolExecutor(60) as pool:
+        url = f"http://{host}:{port}"
+
+        def predict(_):
+            with httpx.Client(timeout=30) as client:
+                return client.post(f"{url}/v1/predict", json={"texts": ["hola weon"]}).status_code
+
+        futures = [pool.submit(predict, i) for i in range(60)]  # more than the 40 worker threads
+        while slow.calls < 2:
+            time.sleep(0.01)
+        answered_at = []  # predictions done when each health check was answered
+        with httpx.Client(timeout=30) as client:
+            while slow.calls < 40 and len(answered_at) < 20:
+                assert client.get(f"{url}/healthz").status_code == 200
+                answered_at.append(slow.calls)
+                time.sleep(0.02)
+        assert [f.result() for f in futures] == [200] * 60
+    # 60 requests fill the 40 worker threads: a health check queued behind them (as it once
+    # was) is answered only after 20 predictions; now it is answered while they wait.
+    assert sum(done < 20 for done in answered_at) >= 3, answered_at
+    assert slow.most == 1  # one prediction at a time
+
+
+def test_past_the_queue_a_request_is_503_with_retry_after(detector):
+    slow = Slow(detector, 0.3)
+    app = create_app(detector, ServeSettings(max_queued=2))
+    with running(app) as (host, port), ThreadPoolExecutor(8) as pool:
+        url = f"http://{host}:{port}"
+
+        def predict(_):
+            with httpx.Client(timeout=30) as client:
+                return client.post(f"{url}/v1/predict", json={"texts": ["hola"]})
+
+        futures = [pool.submit(predict, i) for i in range(8)]
+        while slow.running == 0:
+            time.sleep(0.01)
+        busy = httpx.get(f"{url}/readyz")
+        answers = [f.result() for f in futures]
+        assert httpx.get(f"{url}/readyz").json() == {"status": "ready"}
+    statuses = Counter(r.status_code for r in answers)
+    assert statuses[200] >= 3 and statuses[503] >= 1 and set(statuses) == {200, 503}
+    refused = next(r for r in answers if r.status_code == 503)
+    assert refused.headers["retry-after"] == "1" and "busy" in refused.json()["detail"]
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
+    assert slow.most == 1
+
+
+def test_the_token_is_checked_before_the_body_is_read(detector):
+    app = create_app(detector, ServeSettings(token="s3cret-token"))
+    head = b"POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    with running(app) as (_, port):
+        # 300 MB announced and none sent: the answer comes without waiting for it
+        answer = raw(port, head + b"Content-Length: 300000000\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 401") and b"bearer token" in answer
+        chunked = head + b"Transfer-Encoding: chunked\r\n\r\n"
+        answer = raw(port, chunked, then=b"1000\r\n" + b"x" * 4096 + b"\r\n")
+        assert answer.startswith(b"HTTP/1.1 401")
+        wrong = head + b"Authorization: Bearer nope\r\nContent-Length: 300000000\r\n\r\n"
+        assert raw(port, wrong).startswith(b"HTTP/1.1 401")
+        good = head.replace(b"Host: x\r\n", b"Host: x\r\nAuthorization: Bearer s3cret-token\r\n")
+        body = b'{"texts": ["hola"]}'
+        answer = raw(port, good + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        assert answer.startswith(b"HTTP/1.1 200")
+
+
+def test_a_chunked_body_is_counted_and_refused_past_the_limit(detector):
+    settings = ServeSettings(max_texts=2, max_chars=10)
+    head = b"POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    chunk = b"1000\r\n" + b"x" * 4096 + b"\r\n"
+    with running(create_app(detector, settings)) as (_, port):
+        answer = raw(port, head + b"Transfer-Encoding: chunked\r\n\r\n", then=chunk * 4)
+        assert answer.startswith(b"HTTP/1.1 413")  # was read to the end, then parsed
+        assert str(settings.max_body_bytes).encode() in answer
+        declared = head + b"Content-Length: 1000000000\r\n\r\n"
+        assert raw(port, declared).startswith(b"HTTP/1.1 413")  # refused before any byte
+        small = b'{"texts": ["hola"]}'
+        answer = raw(
+            port,
+            head + b"Transfer-Encoding: chunked\r\n\r\n",
+            then=b"%x\r\n%s\r\n0\r\n\r\n" % (len(small), small),
+        )
+        assert answer.startswith(b"HTTP/1.1 200")  # a chunked body within the limit is fine
+
+
+@pytest.mark.anyio
+async def test_the_guard_reads_no_further_than_the_limit():
+    """At the ASGI level: how many chunks are pulled from the client before the 413."""
+    settings = ServeSettings(max_texts=1, max_chars=10)  # 4,280 bytes
+    pulled, sent = [], []
+
+    async def receive():
+        pulled.append(1)
+        return {"type": "http.request", "body": b"x" * 1000, "more_body": True}
+
+    async def send(message):
+        sent.append(message)
+
+    async def app(scope, receive, send):  # pragma: no cover - never reached
+        raise AssertionError("the app saw an oversized body")
+
+    from odio.serve.app import Admission
+
+    guard = Guard(app, settings, Admission(settings))
+    scope = {"type": "http", "method": "POST", "path": "/v1/predict", "headers": []}
+    await guard(scope, receive, send)
+    assert sent[0]["status"] == 413 and len(pulled) == 5  # 5,000 bytes > 4,280, then stop
+    pulled.clear()
+    token = ServeSettings(token="t0ken")
+    await Guard(app, token, Admission(token))(scope, receive, send)
+    assert sent[-2]["status"] == 401 and pulled == []  # not one byte read without the token
+
+
+def test_head_healthz_on_a_real_server(detector):
+    with running(create_app(detector)) as (_, port):
+        answer = raw(port, b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"\r\n\r\n")
+
+
+def test_a_port_in_use_is_one_line_and_the_server_never_starts(tfidf_run, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", str(tfidf_run), "--port", str(port)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert not any("startup complete" in line.lower() for line in err)
