@@ -125,9 +125,12 @@ def tiny_onnx(tmp_path_factory, tiny_run) -> dict[str, Path]:
     from odio.models.export import export_onnx
 
     folder = tmp_path_factory.mktemp("onnx")
+    tweets = pd.read_csv(tiny_run / "oof.csv")["text"].tolist()
     return {
-        name: Path(export_onnx(tiny_run / "model", folder / name, int8=name == "int8").output)
-        for name in ("fp32", "int8")
+        "fp32": Path(export_onnx(tiny_run / "model", folder / "fp32").output),
+        "int8": Path(
+            export_onnx(tiny_run / "model", folder / "int8", int8=True, calibration=tweets).output
+        ),
     }
 
 

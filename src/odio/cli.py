@@ -177,9 +177,37 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     int8 = args.quantize == "int8"
     output = args.output or _default_export_dir(args.model, int8)
-    report = export_onnx(args.model, output, int8=int8, opset=args.opset, overwrite=args.overwrite)
+    calibration = _calibration_texts(args) if int8 else None
+    report = export_onnx(
+        args.model,
+        output,
+        int8=int8,
+        calibration=calibration,
+        opset=args.opset,
+        overwrite=args.overwrite,
+    )
     print(report.summary())
     return 0
+
+
+def _calibration_texts(args: argparse.Namespace) -> list[str]:
+    """The tweets of ``--calibration FILE``, or else the training tweets of the run the model
+    comes from (its ``oof.csv``)."""
+    from odio.data.tables import read_table, require_columns
+
+    if args.calibration:
+        frame = read_table(args.calibration)
+        require_columns(args.calibration, frame, [args.text_column])
+        return frame[args.text_column].tolist()
+    model = Path(args.model)
+    for run in (model, model.parent):
+        if (run / "oof.csv").is_file():
+            return read_table(run / "oof.csv")["text"].tolist()
+    raise OdioError(
+        f"an int8 export calibrates on tweets like the ones the model will score, and "
+        f"{args.model} is not in a run directory with its training tweets (oof.csv): "
+        "give --calibration FILE"
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -561,7 +589,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
     export.add_argument("--format", choices=["onnx"], default="onnx", help="export format")
     export.add_argument(
-        "--quantize", choices=["int8"], help="int8 dynamic quantisation of the weights"
+        "--quantize",
+        choices=["int8"],
+        help="int8 static quantisation (weights and activations; see --calibration)",
+    )
+    export.add_argument(
+        "--calibration",
+        metavar="FILE",
+        help="tweets that calibrate int8 activation ranges (default: the run's training "
+        "tweets, oof.csv)",
+    )
+    export.add_argument(
+        "--text-column", default="text", help="text column of --calibration (default text)"
     )
     export.add_argument(
         "-o", "--output", help="directory to write (default: beside the model, model-onnx[-int8])"

@@ -236,8 +236,7 @@ def test_concurrent_requests_to_a_transformer_model(tiny_onnx, sample_frame):
     detector = Detector.load(tiny_onnx["int8"])
     client = TestClient(create_app(detector))
     texts = sample_frame["text"].tolist()[:32]
-    # one text at a time, as sent: int8 activation scales depend on the batch
-    expected = np.vstack([detector.predict_proba([t]) for t in texts])
+    expected = detector.predict_proba(texts)  # calibrated int8: the batch does not matter
 
     def ask(i: int) -> list[float]:
         response = client.post("/v1/predict", json={"texts": [texts[i]]})
@@ -249,11 +248,8 @@ def test_concurrent_requests_to_a_transformer_model(tiny_onnx, sample_frame):
     assert np.allclose(got, expected, atol=1e-5)
     info = client.get("/v1/model").json()
     assert info["runtime"] == "onnx"
-    assert info["onnx"] == {
-        "file": "model.int8.onnx",
-        "quantization": "int8 dynamic, MatMul weights",
-        "opset": 17,
-    }
+    assert info["onnx"]["file"] == "model.int8.onnx" and info["onnx"]["opset"] == 17
+    assert info["onnx"]["quantization"].startswith("int8 static, MatMul nodes, calibrated on")
 
 
 def test_cli_serve_loads_once_and_passes_settings(tfidf_run, monkeypatch):

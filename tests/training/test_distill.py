@@ -49,5 +49,5 @@ def test_an_encoder_student_saves_loads_predicts_and_exports(tiny_run, tmp_path)
     np.testing.assert_allclose(
         Detector.load(tmp_path / "copy").predict_proba(texts), student.predict_proba(texts)
     )
-    export_onnx(out, tmp_path / "onnx", int8=True)
+    export_onnx(out, tmp_path / "onnx", int8=True, calibration=texts)
     assert Detector.load(tmp_path / "onnx").predict_proba(texts).shape == (2, 5)
