@@ -196,6 +196,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_chars=args.max_chars,
         max_explain_words=args.max_explain_words,
         max_queued=args.max_queued,
+        max_batch=args.max_batch,
+        max_wait_ms=args.max_wait_ms,
     )
     detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
     detector = detector.with_thresholds(_thresholds(args.threshold))
@@ -606,8 +608,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-queued",
         type=_non_negative,
         default=limits.max_queued,
-        help="scoring requests that may wait while one runs; past it 503 with Retry-After "
-        f"(default {limits.max_queued})",
+        help="scoring requests held beyond the first (read, waiting or being scored); past it "
+        f"503 with Retry-After (default {limits.max_queued})",
+    )
+    serve.add_argument(
+        "--max-batch",
+        type=_positive,
+        default=limits.max_batch,
+        help="most texts scored in one forward pass: concurrent requests are batched up to it; "
+        f"1 scores one request at a time (default {limits.max_batch})",
+    )
+    serve.add_argument(
+        "--max-wait-ms",
+        type=_non_negative,
+        default=limits.max_wait_ms,
+        help="milliseconds a batch waits for more requests after its first; 0 takes only "
+        f"those already waiting (default {limits.max_wait_ms})",
     )
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
