@@ -184,12 +184,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """``odio serve``: an HTTP API around a model (token from ``ODIO_API_TOKEN``)."""
-    from odio.extras import require
-    from odio.inference.detector import Detector
-    from odio.serve.app import serve
+    from odio.serve.server import DetectorSpec, serve
     from odio.serve.settings import ServeSettings
-
-    require("uvicorn", "serve", "odio serve")  # before the model loads, which can take a while
 
     settings = ServeSettings.from_env(
         max_texts=args.max_texts,
@@ -199,18 +195,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_batch=args.max_batch,
         max_wait_ms=args.max_wait_ms,
     )
-    detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
-    detector = detector.with_thresholds(_thresholds(args.threshold))
-    log.info(
-        "serving %s (%s, %s runtime) on http://%s:%d%s",
+    spec = DetectorSpec(
         args.model,
-        detector.backend,
-        detector.runtime,
-        args.host,
-        args.port,
-        " with a bearer token" if settings.token else "",
+        runtime=_runtime(args.runtime),
+        threads=args.threads,
+        thresholds=_thresholds(args.threshold),
     )
-    serve(detector, settings, host=args.host, port=args.port, log_level=args.log_level)
+    serve(
+        spec,
+        settings,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+    )
     return 0
 
 
@@ -583,6 +581,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
     serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     serve.add_argument("--port", type=_positive, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="server processes on the same port, each loading the model and batching its own "
+        "requests, with the cores shared among them unless --threads is given (default 1)",
+    )
     _add_runtime_options(serve)
     _add_threshold_option(serve)
     limits = ServeSettings()

@@ -21,7 +21,8 @@ import pytest
 
 from odio.cli import main
 from odio.inference.detector import Detector
-from odio.serve.app import Guard, bind, create_app
+from odio.serve.app import Guard, create_app
+from odio.serve.server import bind
 from odio.serve.settings import ServeSettings
 
 

@@ -349,23 +349,6 @@ def test_concurrent_requests_to_a_transformer_model(tiny_onnx, sample_frame, exp
     }
 
 
-def test_cli_serve_loads_once_and_passes_settings(tfidf_run, monkeypatch):
-    seen = {}
-
-    def fake_serve(detector, settings, *, host, port, log_level):
-        seen.update(detector=detector, settings=settings, host=host, port=port)
-
-    monkeypatch.setattr("odio.serve.app.serve", fake_serve)
-    monkeypatch.setenv("ODIO_API_TOKEN", "t0ken")
-    flags = ["--port", "8123", "--max-texts", "10", "--max-batch", "8", "--max-wait-ms", "0"]
-    assert main(["serve", str(tfidf_run), *flags]) == 0
-    assert seen["host"] == "127.0.0.1" and seen["port"] == 8123
-    settings = seen["settings"]
-    assert settings.token == "t0ken" and settings.max_texts == 10
-    assert (settings.max_batch, settings.max_wait_ms) == (8, 0)
-    assert seen["detector"].backend == "tfidf"
-
-
 def test_a_missing_serve_extra_is_one_sentence(tfidf_run, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "uvicorn", None)
     assert main(["serve", str(tfidf_run)]) == 2

@@ -23,7 +23,8 @@ rows on the event loop, so concurrent requests are scored together in one forwar
 to :attr:`ServeSettings.max_batch` texts); explanations run on the same thread between
 batches. ``/healthz`` and ``/readyz`` run on the event loop and never wait for the model. No
 page loads anything from the network: there is no Swagger UI or ReDoc, and
-``/openapi.json`` is served when no token is set.
+``/openapi.json`` is served when no token is set. :mod:`odio.serve.server` runs the app, in
+one process or several.
 
 Requires the ``serve`` extra (FastAPI, uvicorn).
 """
@@ -31,10 +32,7 @@ Requires the ``serve`` extra (FastAPI, uvicorn).
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import logging
 import secrets
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -43,10 +41,10 @@ from typing import Any
 
 from odio.data.tables import is_text
 from odio.errors import OdioError
-from odio.extras import MissingExtra, require
+from odio.extras import MissingExtra
 from odio.inference.detector import Detector
 from odio.serve.batching import Batcher
-from odio.serve.settings import TOKEN_ENV, ServeSettings
+from odio.serve.settings import ServeSettings
 from odio.versions import VERSION
 
 try:
@@ -58,8 +56,6 @@ try:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtra("serve", "odio serve", "fastapi") from exc
-
-log = logging.getLogger(__name__)
 
 SCORING_PATHS = frozenset({"/v1/predict", "/v1/explain"})
 """The endpoints that use the model, behind a bounded queue."""
@@ -512,66 +508,3 @@ def model_info(detector: Detector, settings: ServeSettings) -> dict[str, Any]:
         },
         "auth": settings.token is not None,
     }
-
-
-def serve(
-    detector: Detector,
-    settings: ServeSettings | None = None,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    log_level: str = "info",
-) -> None:
-    """Run the app with uvicorn until interrupted.
-
-    The address is bound before the server starts, so an address in use is one clear
-    :class:`~odio.errors.OdioError` rather than a started server that exits.
-
-    Example:
-        >>> serve(Detector.load("runs/tfidf/model"), port=8000)  # doctest: +SKIP
-    """
-    uvicorn = require("uvicorn", "serve", "odio serve")
-    settings = settings or ServeSettings()
-    if settings.token is None and not _is_loopback(host):
-        log.warning("serving on %s without %s: anyone who can reach it can use it", host, TOKEN_ENV)
-    sock = bind(host, port)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(detector, settings), host=host, port=port, log_level=log_level)
-    )
-    try:
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
-    if not server.started:
-        raise OdioError(f"the server on {host}:{port} did not start (see the log above)")
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host:port`` (as uvicorn binds), or an OdioError saying why not.
-
-    >>> bind("127.0.0.1", 0).close()
-    """
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-        sock = socket.socket(family, kind, proto)
-    except OSError as exc:
-        raise OdioError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-    except OSError as exc:
-        sock.close()
-        raise OdioError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.set_inheritable(True)
-    return sock
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
