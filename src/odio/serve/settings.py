@@ -1,5 +1,5 @@
-"""Limits and access control of the HTTP API; needs no web framework (the CLI reads its
-defaults without importing FastAPI).
+"""Limits, batching and access control of the HTTP API; needs no web framework (the CLI
+reads its defaults without importing FastAPI).
 
 Every bound of the service is here, with its ``odio serve`` flag: texts per request
 (``--max-texts``), characters per text (``--max-chars``), the request body they allow
@@ -24,7 +24,7 @@ TOKEN_ENV = "ODIO_API_TOKEN"
 
 @dataclass(frozen=True)
 class ServeSettings:
-    """Limits and access control of the service.
+    """Limits, batching and access control of the service.
 
     Example:
         >>> ServeSettings(max_texts=32).max_chars
