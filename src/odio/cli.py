@@ -212,31 +212,31 @@ def _calibration_texts(args: argparse.Namespace) -> list[str]:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """``odio serve``: an HTTP API around a model (token from ``ODIO_API_TOKEN``)."""
-    from odio.extras import require
-    from odio.inference.detector import Detector
-    from odio.serve.app import serve
+    from odio.serve.server import DetectorSpec, serve
     from odio.serve.settings import ServeSettings
-
-    require("uvicorn", "serve", "odio serve")  # before the model loads, which can take a while
 
     settings = ServeSettings.from_env(
         max_texts=args.max_texts,
         max_chars=args.max_chars,
         max_explain_words=args.max_explain_words,
         max_queued=args.max_queued,
+        max_batch=args.max_batch,
+        max_wait_ms=args.max_wait_ms,
     )
-    detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
-    detector = detector.with_thresholds(_thresholds(args.threshold))
-    log.info(
-        "serving %s (%s, %s runtime) on http://%s:%d%s",
+    spec = DetectorSpec(
         args.model,
-        detector.backend,
-        detector.runtime,
-        args.host,
-        args.port,
-        " with a bearer token" if settings.token else "",
+        runtime=_runtime(args.runtime),
+        threads=args.threads,
+        thresholds=_thresholds(args.threshold),
     )
-    serve(detector, settings, host=args.host, port=args.port, log_level=args.log_level)
+    serve(
+        spec,
+        settings,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+    )
     return 0
 
 
@@ -620,6 +620,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
     serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     serve.add_argument("--port", type=_positive, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="server processes on the same port, each loading the model and batching its own "
+        "requests, with the cores shared among them unless --threads is given (default 1)",
+    )
     _add_runtime_options(serve)
     _add_threshold_option(serve)
     limits = ServeSettings()
@@ -645,8 +652,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-queued",
         type=_non_negative,
         default=limits.max_queued,
-        help="scoring requests that may wait while one runs; past it 503 with Retry-After "
-        f"(default {limits.max_queued})",
+        help="scoring requests held beyond the first (read, waiting or being scored); past it "
+        f"503 with Retry-After (default {limits.max_queued})",
+    )
+    serve.add_argument(
+        "--max-batch",
+        type=_positive,
+        default=limits.max_batch,
+        help="most texts scored in one forward pass: concurrent requests are batched up to it; "
+        f"1 scores one request at a time (default {limits.max_batch})",
+    )
+    serve.add_argument(
+        "--max-wait-ms",
+        type=_non_negative,
+        default=limits.max_wait_ms,
+        help="milliseconds a batch waits for more requests after its first; 0 takes only "
+        f"those already waiting (default {limits.max_wait_ms})",
     )
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]

@@ -61,33 +61,35 @@ def detectors(tfidf_run, tiny_run, tiny_onnx) -> dict[str, Detector]:
 
 @pytest.mark.parametrize("backend", ["tfidf", "torch", "onnx", "int8", "stack"])
 def test_hostile_unicode_is_scored_and_explained(backend, detectors):
-    client = TestClient(create_app(detectors[backend]), raise_server_exceptions=False)
-    response = post(client, "/v1/predict", {"texts": HOSTILE})
-    assert response.status_code == 200, response.text
-    predictions = response.json()["predictions"]
-    assert len(predictions) == len(HOSTILE)
-    for text, prediction in zip(HOSTILE, predictions, strict=True):
-        if text.strip():
-            assert all(math.isfinite(p) for p in prediction["probabilities"].values())
-        else:
-            assert prediction == {"probabilities": None, "decisions": None}
-    for text in ["te odio \ud800 weon", "\ud800", "hola 👩🏽‍❤️‍💋‍👨🏿 \x00"]:
-        response = post(client, "/v1/explain", {"text": text, "labels": ["Odio"]})
+    with TestClient(create_app(detectors[backend]), raise_server_exceptions=False) as client:
+        response = post(client, "/v1/predict", {"texts": HOSTILE})
         assert response.status_code == 200, response.text
-        assert "\ufffd" in "".join(response.json()["words"]) or "\ud800" not in text
+        predictions = response.json()["predictions"]
+        assert len(predictions) == len(HOSTILE)
+        for text, prediction in zip(HOSTILE, predictions, strict=True):
+            if text.strip():
+                assert all(math.isfinite(p) for p in prediction["probabilities"].values())
+            else:
+                assert prediction == {"probabilities": None, "decisions": None}
+        for text in ["te odio \ud800 weon", "\ud800", "hola 👩🏽‍❤️‍💋‍👨🏿 \x00"]:
+            response = post(client, "/v1/explain", {"text": text, "labels": ["Odio"]})
+            assert response.status_code == 200, response.text
+            assert "\ufffd" in "".join(response.json()["words"]) or "\ud800" not in text
 
 
 @pytest.mark.parametrize("backend", ["torch", "onnx", "stack"])
 def test_explaining_600_emoji_is_refused_at_once(backend, detectors):
     """600 emoji (2.3 KB) once took 31 s and 2.1 GB while holding the model lock."""
-    client = TestClient(create_app(detectors[backend]))
-    emoji = "😀🤬🇨🇱😂🙏🏽🔥" * 100
-    text = emoji if backend != "stack" else " ".join(emoji)  # a stack explains raw words
-    response = client.post("/v1/explain", json={"text": text})  # refused by validation
-    assert response.status_code == 422
-    assert "an explanation by occlusion takes at most 256" in response.json()["detail"][0]["msg"]
-    one = client.post("/v1/explain", json={"text": "😀🤬 te odio weon", "labels": ["Odio"]})
-    assert one.status_code == 200
+    with TestClient(create_app(detectors[backend])) as client:
+        emoji = "😀🤬🇨🇱😂🙏🏽🔥" * 100
+        text = emoji if backend != "stack" else " ".join(emoji)  # a stack explains raw words
+        response = client.post("/v1/explain", json={"text": text})  # refused by validation
+        assert response.status_code == 422
+        assert (
+            "an explanation by occlusion takes at most 256" in response.json()["detail"][0]["msg"]
+        )
+        one = client.post("/v1/explain", json={"text": "😀🤬 te odio weon", "labels": ["Odio"]})
+        assert one.status_code == 200
 
 
 @pytest.mark.parametrize("backend", ["tfidf", "torch", "onnx"])
@@ -103,9 +105,9 @@ def test_long_texts_cost_linear_time(backend, detectors):
 def test_a_full_request_of_emoji_is_bounded(detectors):
     """Emoji names make a 5,000-character text some 150,000 characters long; the model
     reads at most the normalisation cap, and the tokenizer a head of that."""
-    client = TestClient(create_app(detectors["onnx"]))
-    texts = ["😀🤬🇨🇱😂🙏🏽" * 700] * 32  # 4,900 characters each
-    start = time.perf_counter()
-    response = client.post("/v1/predict", json={"texts": texts})
-    assert response.status_code == 200
-    assert time.perf_counter() - start < 10.0
+    with TestClient(create_app(detectors["onnx"])) as client:
+        texts = ["😀🤬🇨🇱😂🙏🏽" * 700] * 32  # 4,900 characters each
+        start = time.perf_counter()
+        response = client.post("/v1/predict", json={"texts": texts})
+        assert response.status_code == 200
+        assert time.perf_counter() - start < 10.0

@@ -2,7 +2,8 @@
 
 The token is checked and the body counted before anything is read or parsed, whatever the
 transfer encoding; scoring requests queue up to a bound and are then refused with 503 and
-Retry-After; /healthz answers in milliseconds while predictions wait for the model.
+Retry-After; /healthz answers in milliseconds while predictions wait for the model, which
+one thread uses at a time.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import pytest
 
 from odio.cli import main
 from odio.inference.detector import Detector
-from odio.serve.app import Guard, bind, create_app
+from odio.serve.app import Guard, create_app
+from odio.serve.server import bind
 from odio.serve.settings import ServeSettings
 
 
@@ -105,7 +107,8 @@ def raw(port: int, request: bytes, *, then: bytes = b"", timeout: float = 5.0) -
 
 def test_healthz_stays_fast_while_predictions_queue(detector):
     slow = Slow(detector, 0.03)
-    app = create_app(detector, ServeSettings(max_queued=100))
+    # one request per forward pass, so that predictions keep waiting for a while
+    app = create_app(detector, ServeSettings(max_queued=100, max_batch=1))
     with running(app) as (host, port), ThreadPoolExecutor(60) as pool:
         url = f"http://{host}:{port}"
 
@@ -113,7 +116,7 @@ def test_healthz_stays_fast_while_predictions_queue(detector):
             with httpx.Client(timeout=30) as client:
                 return client.post(f"{url}/v1/predict", json={"texts": ["hola weon"]}).status_code
 
-        futures = [pool.submit(predict, i) for i in range(60)]  # more than the 40 worker threads
+        futures = [pool.submit(predict, i) for i in range(60)]
         while slow.calls < 2:
             time.sleep(0.01)
         answered_at = []  # predictions done when each health check was answered
@@ -123,10 +126,10 @@ def test_healthz_stays_fast_while_predictions_queue(detector):
                 answered_at.append(slow.calls)
                 time.sleep(0.02)
         assert [f.result() for f in futures] == [200] * 60
-    # 60 requests fill the 40 worker threads: a health check queued behind them (as it once
-    # was) is answered only after 20 predictions; now it is answered while they wait.
+    # A health check once queued behind the predictions holding FastAPI's 40 worker threads
+    # was answered only after 20 of them; it is answered while they wait.
     assert sum(done < 20 for done in answered_at) >= 3, answered_at
-    assert slow.most == 1  # one prediction at a time
+    assert slow.most == 1  # the model is used by one thread at a time
 
 
 def test_past_the_queue_a_request_is_503_with_retry_after(detector):
@@ -150,6 +153,19 @@ def test_past_the_queue_a_request_is_503_with_retry_after(detector):
     refused = next(r for r in answers if r.status_code == 503)
     assert refused.headers["retry-after"] == "1" and "busy" in refused.json()["detail"]
     assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
+    assert slow.most == 1
+
+
+def test_by_default_64_clients_each_with_a_request_in_flight_are_never_refused(detector):
+    slow = Slow(detector, 0.05)
+    with running(create_app(detector)) as (host, port), ThreadPoolExecutor(64) as pool:
+        url = f"http://{host}:{port}"
+
+        def predict(_):
+            with httpx.Client(timeout=30) as client:
+                return client.post(f"{url}/v1/predict", json={"texts": ["hola"]}).status_code
+
+        assert list(pool.map(predict, range(64))) == [200] * 64
     assert slow.most == 1
 
 

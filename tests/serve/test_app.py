@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -26,8 +27,9 @@ def detector(tfidf_run) -> Detector:
 
 
 @pytest.fixture(scope="module")
-def client(detector) -> TestClient:
-    return TestClient(create_app(detector))
+def client(detector) -> Iterator[TestClient]:
+    with TestClient(create_app(detector)) as client:  # runs the lifespan: the batcher
+        yield client
 
 
 def test_health_and_model_endpoints(client, detector):
@@ -44,7 +46,9 @@ def test_health_and_model_endpoints(client, detector):
         "max_chars": 5000,
         "max_body_bytes": defaults.max_body_bytes,
         "max_explain_words": 256,
-        "max_queued": 16,
+        "max_queued": 64,
+        "max_batch": 64,
+        "max_wait_ms": 5,
     }
     assert set(info["thresholds"]) == set(detector.labels)
     assert info["auth"] is False and "test" in info["scores_tuned"]
@@ -97,18 +101,18 @@ def test_a_body_that_is_not_json_is_422(client):
 
 
 def test_token_is_enforced_when_set(detector):
-    client = TestClient(create_app(detector, ServeSettings(token="s3cret-token")))
-    body = {"texts": ["hola"]}
-    assert client.post("/v1/predict", json=body).status_code == 401
-    wrong = client.post("/v1/predict", json=body, headers={"Authorization": "Bearer nope"})
-    assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
-    assert client.get("/v1/model").status_code == 401
-    good = {"Authorization": "Bearer s3cret-token"}
-    assert client.post("/v1/predict", json=body, headers=good).status_code == 200
-    assert client.get("/v1/model", headers=good).json()["auth"] is True
-    assert client.get("/healthz").status_code == 200  # probes need no token
-    for page in ("/docs", "/openapi.json"):  # the schema is not public either
-        assert client.get(page).status_code == 404
+    with TestClient(create_app(detector, ServeSettings(token="s3cret-token"))) as client:
+        body = {"texts": ["hola"]}
+        assert client.post("/v1/predict", json=body).status_code == 401
+        wrong = client.post("/v1/predict", json=body, headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+        assert client.get("/v1/model").status_code == 401
+        good = {"Authorization": "Bearer s3cret-token"}
+        assert client.post("/v1/predict", json=body, headers=good).status_code == 200
+        assert client.get("/v1/model", headers=good).json()["auth"] is True
+        assert client.get("/healthz").status_code == 200  # probes need no token
+        for page in ("/docs", "/openapi.json"):  # the schema is not public either
+            assert client.get(page).status_code == 404
 
 
 def test_the_schema_is_served_without_a_token_and_no_page_needs_a_cdn(client):
@@ -171,14 +175,16 @@ def test_model_info_shows_no_local_path(detector, tmp_path, monkeypatch):
 
 def test_an_oversized_body_is_refused_before_parsing(detector):
     settings = ServeSettings(max_texts=2, max_chars=10)
-    client = TestClient(create_app(detector, settings))
-    big = b'{"texts": ["' + b"a" * settings.max_body_bytes + b'"]}'
-    response = client.post("/v1/predict", content=big, headers={"content-type": "application/json"})
-    assert response.status_code == 413
-    assert str(settings.max_body_bytes) in response.json()["detail"]
-    # the largest request the limits allow still fits
-    worst = {"texts": ["😀" * 10] * 2}
-    assert client.post("/v1/predict", json=worst).status_code == 200
+    with TestClient(create_app(detector, settings)) as client:
+        big = b'{"texts": ["' + b"a" * settings.max_body_bytes + b'"]}'
+        response = client.post(
+            "/v1/predict", content=big, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 413
+        assert str(settings.max_body_bytes) in response.json()["detail"]
+        # the largest request the limits allow still fits
+        worst = {"texts": ["😀" * 10] * 2}
+        assert client.post("/v1/predict", json=worst).status_code == 200
 
 
 def test_explain_endpoint(client, detector):
@@ -215,10 +221,10 @@ def test_bad_explain_requests_are_422(client, body, message):
 
 
 def test_explain_needs_the_token_when_set(detector):
-    client = TestClient(create_app(detector, ServeSettings(token="s3cret-token")))
-    assert client.post("/v1/explain", json={"text": "hola"}).status_code == 401
-    good = {"Authorization": "Bearer s3cret-token"}
-    assert client.post("/v1/explain", json={"text": "hola"}, headers=good).status_code == 200
+    with TestClient(create_app(detector, ServeSettings(token="s3cret-token"))) as client:
+        assert client.post("/v1/explain", json={"text": "hola"}).status_code == 401
+        good = {"Authorization": "Bearer s3cret-token"}
+        assert client.post("/v1/explain", json={"text": "hola"}, headers=good).status_code == 200
 
 
 def test_settings_read_the_token_from_the_environment(monkeypatch):
@@ -232,38 +238,113 @@ def test_settings_read_the_token_from_the_environment(monkeypatch):
     assert ServeSettings.from_env().token is None
 
 
-def test_concurrent_requests_to_a_transformer_model(tiny_onnx, sample_frame):
-    detector = Detector.load(tiny_onnx["int8"])
-    client = TestClient(create_app(detector))
+def probabilities(response) -> list[float]:
+    """The probabilities of a one-text ``/v1/predict`` response, in label order."""
+    assert response.status_code == 200, response.text
+    return list(response.json()["predictions"][0]["probabilities"].values())
+
+
+def ask_each(client: TestClient, texts: list[str], clients: int) -> list:
+    """One single-text ``/v1/predict`` request per text, ``clients`` at a time."""
+    with ThreadPoolExecutor(clients) as pool:
+        return list(pool.map(lambda t: client.post("/v1/predict", json={"texts": [t]}), texts))
+
+
+def test_concurrent_requests_are_batched_and_each_gets_its_own_answer(detector, sample_frame):
+    texts = sample_frame["text"].tolist()[:40]
+    # a batch waits (up to 10 s) for 40 texts: the 40 concurrent requests make one
+    settings = ServeSettings(max_batch=40, max_wait_ms=10_000)
+    with TestClient(create_app(detector, settings)) as client:
+        responses = ask_each(client, texts, clients=40)
+        stats = client.app.state.batcher.stats
+    assert stats.requests == 40 and stats.most_requests > 1
+    expected = detector.predict_proba(texts)  # TF-IDF rows do not depend on the batch
+    decisions = detector.decide(expected)
+    for response, want, decided in zip(responses, expected, decisions, strict=True):
+        assert probabilities(response) == pytest.approx(want.tolist())
+        got = response.json()["predictions"][0]["decisions"]
+        assert list(got.values()) == decided.astype(bool).tolist()
+
+
+def test_a_request_larger_than_max_batch_is_scored_alone(detector, sample_frame, monkeypatch):
+    real, sizes = detector.predict_proba, []
+
+    def counted(texts):
+        sizes.append(len(texts))
+        return real(texts)
+
+    monkeypatch.setattr(detector, "predict_proba", counted)
+    texts = sample_frame["text"].tolist()[:18]
+    with (
+        TestClient(create_app(detector, ServeSettings(max_batch=4))) as client,
+        ThreadPoolExecutor(9) as pool,
+    ):
+        big = pool.submit(client.post, "/v1/predict", json={"texts": texts[:10]})
+        singles = [pool.submit(client.post, "/v1/predict", json={"texts": [t]}) for t in texts[10:]]
+        big_answer = big.result().json()["predictions"]
+        single_answers = [probabilities(f.result()) for f in singles]
+    assert sorted(sizes)[-1] == 10 and max(sorted(sizes)[:-1]) <= 4 and sum(sizes) == 18
+    expected = real(texts)
+    np.testing.assert_allclose(
+        [list(p["probabilities"].values()) for p in big_answer], expected[:10]
+    )
+    np.testing.assert_allclose(single_answers, expected[10:])
+
+
+def test_an_error_in_a_batch_is_a_500_for_each_of_its_requests_and_serving_goes_on(
+    detector, monkeypatch
+):
+    real = detector.predict_proba
+
+    def flaky(texts):
+        if "boom" in texts:
+            raise RuntimeError("the model broke")
+        return real(texts)
+
+    monkeypatch.setattr(detector, "predict_proba", flaky)
+    settings = ServeSettings(max_batch=8, max_wait_ms=10_000)  # 8 requests make one batch
+    app = create_app(detector, settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        failed = ask_each(client, ["boom"] + ["hola"] * 7, clients=8)
+        then = ask_each(client, ["hola"] * 8, clients=8)
+        explained = client.post("/v1/explain", json={"text": "hola"})
+    assert [r.status_code for r in failed] == [500] * 8
+    assert [r.status_code for r in then] == [200] * 8 and explained.status_code == 200
+
+
+def test_without_a_wait_requests_already_waiting_are_still_batched(detector, sample_frame):
     texts = sample_frame["text"].tolist()[:32]
-    expected = detector.predict_proba(texts)  # calibrated int8: the batch does not matter
+    with TestClient(create_app(detector, ServeSettings(max_wait_ms=0))) as client:
+        responses = ask_each(client, texts, clients=16)
+        assert client.app.state.batcher.stats.requests == 32
+    expected = detector.predict_proba(texts)
+    np.testing.assert_allclose([probabilities(r) for r in responses], expected)
 
-    def ask(i: int) -> list[float]:
-        response = client.post("/v1/predict", json={"texts": [texts[i]]})
-        assert response.status_code == 200
-        return list(response.json()["predictions"][0]["probabilities"].values())
 
-    with ThreadPoolExecutor(8) as pool:
-        got = np.array(list(pool.map(ask, range(len(texts)))))
+def test_a_client_not_running_the_lifespan_gets_a_500_never_a_hang(detector):
+    client = TestClient(create_app(detector), raise_server_exceptions=False)
+    assert client.post("/v1/predict", json={"texts": ["hola"]}).status_code == 500
+
+
+@pytest.mark.parametrize("export", ["fp32", "int8"])
+def test_concurrent_requests_to_a_transformer_model(tiny_onnx, sample_frame, export):
+    """Each request gets its own text's probabilities, whichever texts share its batch (int8
+    activation ranges are calibrated once, not measured per batch)."""
+    detector = Detector.load(tiny_onnx[export])
+    texts = sample_frame["text"].tolist()[:32]
+    expected = np.vstack([detector.predict_proba([t]) for t in texts])  # one at a time
+    # a batch waits (up to 10 s) for 8 texts: the 8 clients' requests make one
+    settings = ServeSettings(max_batch=8, max_wait_ms=10_000)
+    with TestClient(create_app(detector, settings)) as client:
+        got = np.array([probabilities(r) for r in ask_each(client, texts, clients=8)])
+        assert client.app.state.batcher.stats.most_requests > 1
+        info = client.get("/v1/model").json()
     assert np.allclose(got, expected, atol=1e-5)
-    info = client.get("/v1/model").json()
     assert info["runtime"] == "onnx"
-    assert info["onnx"]["file"] == "model.int8.onnx" and info["onnx"]["opset"] == 17
-    assert info["onnx"]["quantization"].startswith("int8 static, MatMul nodes, calibrated on")
-
-
-def test_cli_serve_loads_once_and_passes_settings(tfidf_run, monkeypatch):
-    seen = {}
-
-    def fake_serve(detector, settings, *, host, port, log_level):
-        seen.update(detector=detector, settings=settings, host=host, port=port)
-
-    monkeypatch.setattr("odio.serve.app.serve", fake_serve)
-    monkeypatch.setenv("ODIO_API_TOKEN", "t0ken")
-    assert main(["serve", str(tfidf_run), "--port", "8123", "--max-texts", "10"]) == 0
-    assert seen["host"] == "127.0.0.1" and seen["port"] == 8123
-    assert seen["settings"].token == "t0ken" and seen["settings"].max_texts == 10
-    assert seen["detector"].backend == "tfidf"
+    assert info["onnx"]["file"] == f"model{'.int8' if export == 'int8' else ''}.onnx"
+    assert info["onnx"]["opset"] == 17
+    if export == "int8":
+        assert info["onnx"]["quantization"].startswith("int8 static, MatMul nodes, calibrated on")
 
 
 def test_a_missing_serve_extra_is_one_sentence(tfidf_run, monkeypatch, capsys):

@@ -1,2 +1,3 @@
-"""The HTTP API: settings (:mod:`.settings`, no web framework needed) and the FastAPI app
-(:mod:`.app`, the ``serve`` extra)."""
+"""The HTTP API: settings (:mod:`.settings`, no web framework needed), the micro-batcher
+(:mod:`.batching`), the FastAPI app (:mod:`.app`) and what runs it in one process or several
+(:mod:`.server`); the last two need the ``serve`` extra."""

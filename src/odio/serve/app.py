@@ -17,31 +17,34 @@ room in the queue of scoring requests (503 with ``Retry-After`` when full); then
 the body, counting bytes as they arrive whatever the transfer encoding, and answers 413
 as soon as the count passes :attr:`ServeSettings.max_body_bytes`.
 
-Concurrency: FastAPI runs the scoring endpoints in a thread pool, and one lock runs one
-prediction at a time: a Hugging Face fast tokenizer is not safe to call from several
-threads at once ("Already borrowed"), and PyTorch and ONNX Runtime already use every core
-for one batch. ``/healthz`` and ``/readyz`` run on the event loop and never wait for the
-model. No page loads anything from the network: there is no Swagger UI or ReDoc, and
-``/openapi.json`` is served when no token is set.
+Concurrency: one :class:`~odio.serve.batching.Batcher` thread owns the model, started and
+stopped with the app (its lifespan). ``/v1/predict`` hands its texts to it and awaits their
+rows on the event loop, so concurrent requests are scored together in one forward pass (up
+to :attr:`ServeSettings.max_batch` texts); explanations run on the same thread between
+batches. ``/healthz`` and ``/readyz`` run on the event loop and never wait for the model. No
+page loads anything from the network: there is no Swagger UI or ReDoc, and
+``/openapi.json`` is served when no token is set. :mod:`odio.serve.server` runs the app, in
+one process or several.
 
 Requires the ``serve`` extra (FastAPI, uvicorn).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import logging
+import asyncio
 import secrets
-import socket
-import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from odio.data.tables import is_text
 from odio.errors import OdioError
-from odio.extras import MissingExtra, require
+from odio.extras import MissingExtra
 from odio.inference.detector import Detector
-from odio.serve.settings import TOKEN_ENV, ServeSettings
+from odio.serve.batching import Batcher
+from odio.serve.settings import ServeSettings
 from odio.versions import VERSION
 
 try:
@@ -54,10 +57,8 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtra("serve", "odio serve", "fastapi") from exc
 
-log = logging.getLogger(__name__)
-
 SCORING_PATHS = frozenset({"/v1/predict", "/v1/explain"})
-"""The endpoints that run the model, one at a time, behind a bounded queue."""
+"""The endpoints that use the model, behind a bounded queue."""
 MAX_ERRORS_SHOWN = 10
 """Validation errors listed in a 422 body (a list of 10,000 numbers has 10,000)."""
 
@@ -110,7 +111,8 @@ class PredictResponse(BaseModel):
 
 
 class Admission:
-    """How many scoring requests are admitted (running or waiting); at most one runs.
+    """How many scoring requests are held (being read, waiting or being scored): at most
+    ``1 + max_queued``.
 
     >>> gate = Admission(ServeSettings(max_queued=1))
     >>> gate.enter(), gate.enter(), gate.enter()
@@ -172,7 +174,8 @@ class Guard:
                 receive,
                 send,
                 503,
-                f"busy: {self.admission.admitted} requests are running or waiting; retry later",
+                f"busy: {self.admission.admitted} requests are being scored or waiting; "
+                "retry later",
                 {"Retry-After": str(self.settings.retry_after)},
             )
             return
@@ -252,19 +255,35 @@ async def _refuse(
 def create_app(detector: Detector, settings: ServeSettings | None = None) -> FastAPI:
     """A FastAPI app serving ``detector``.
 
+    The model is used by one :class:`~odio.serve.batching.Batcher` thread, which runs while
+    the app does (its lifespan: a test client must be used as a context manager), and is
+    ``app.state.batcher``.
+
     Args:
         detector: a loaded Detector (load it once, before the app starts).
-        settings: limits and token; ``ServeSettings()`` (open, 256 texts of 5000 chars).
+        settings: limits, batching and token; ``ServeSettings()`` (open, 256 texts of 5000
+            chars, batches of up to 64 texts).
 
     Example:
         >>> from fastapi.testclient import TestClient  # doctest: +SKIP
-        >>> client = TestClient(create_app(Detector.load("runs/tfidf/model")))  # doctest: +SKIP
-        >>> client.post("/v1/predict", json={"texts": ["hola"]}).json()  # doctest: +SKIP
+        >>> app = create_app(Detector.load("runs/tfidf/model"))  # doctest: +SKIP
+        >>> with TestClient(app) as client:  # doctest: +SKIP
+        ...     client.post("/v1/predict", json={"texts": ["hola"]}).json()
         {'predictions': [{'probabilities': {'Odio': 0.12, ...}, 'decisions': {...}}]}
     """
     settings = settings or ServeSettings()
-    lock = threading.Lock()
     admission = Admission(settings)
+    batcher = Batcher(
+        detector.predict_proba, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        batcher.start()
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(batcher.stop)  # finishes the batch being scored
 
     # No Swagger UI or ReDoc: both load their scripts from a CDN, so offline they are blank.
     # With a token the schema is closed too: it is not behind the guard.
@@ -275,11 +294,13 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.token is None else None,
+        lifespan=lifespan,
     )
+    app.state.batcher = batcher
     app.add_middleware(Guard, settings=settings, admission=admission)
     app.add_exception_handler(RequestValidationError, _validation_error)
 
-    # async: answered on the event loop, never behind predictions waiting for the lock
+    # async: answered on the event loop, never behind predictions
     @app.get("/healthz", summary="liveness: the process answers")
     @app.head("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -313,14 +334,14 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
             "whitespace) is not scored: its probabilities and decisions are null."
         ),
     )
-    def predict(request: PredictRequest) -> PredictResponse:
+    async def predict(request: PredictRequest) -> PredictResponse:
         check_limits(request.texts, settings)
         texts = request.texts
         scored = [i for i, text in enumerate(texts) if is_text(text)]
         predictions = [Prediction(probabilities=None, decisions=None) for _ in texts]
         if scored:
-            with lock:
-                P = detector.predict_proba([texts[i] for i in scored])
+            # awaited on the event loop: a waiting request holds no thread
+            P = await asyncio.wrap_future(batcher.submit([texts[i] for i in scored]))
             D = detector.decide(P)
             labels = detector.labels
             for i, row, drow in zip(scored, P, D, strict=True):
@@ -344,13 +365,13 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
             f"occlusion for transformers, for at most {settings.max_explain_words} words)."
         ),
     )
-    def explain(request: ExplainRequest) -> ExplainResponse:
+    async def explain(request: ExplainRequest) -> ExplainResponse:
         check_explain_request(request, detector, settings)
         try:
-            with lock:
-                explanation = detector.explain(
-                    request.text, request.labels, max_words=settings.max_explain_words
-                )
+            explain = partial(detector.explain, max_words=settings.max_explain_words)
+            explanation = await asyncio.wrap_future(
+                batcher.run(partial(explain, request.text, request.labels))
+            )
         except OdioError as exc:  # an empty text, or one over max_explain_words
             raise RequestValidationError(
                 [{"type": "value_error", "loc": ("body", "text"), "msg": str(exc)}]
@@ -482,69 +503,8 @@ def model_info(detector: Detector, settings: ServeSettings) -> dict[str, Any]:
             "max_body_bytes": settings.max_body_bytes,
             "max_explain_words": settings.max_explain_words,
             "max_queued": settings.max_queued,
+            "max_batch": settings.max_batch,
+            "max_wait_ms": settings.max_wait_ms,
         },
         "auth": settings.token is not None,
     }
-
-
-def serve(
-    detector: Detector,
-    settings: ServeSettings | None = None,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    log_level: str = "info",
-) -> None:
-    """Run the app with uvicorn until interrupted.
-
-    The address is bound before the server starts, so an address in use is one clear
-    :class:`~odio.errors.OdioError` rather than a started server that exits.
-
-    Example:
-        >>> serve(Detector.load("runs/tfidf/model"), port=8000)  # doctest: +SKIP
-    """
-    uvicorn = require("uvicorn", "serve", "odio serve")
-    settings = settings or ServeSettings()
-    if settings.token is None and not _is_loopback(host):
-        log.warning("serving on %s without %s: anyone who can reach it can use it", host, TOKEN_ENV)
-    sock = bind(host, port)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(detector, settings), host=host, port=port, log_level=log_level)
-    )
-    try:
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
-    if not server.started:
-        raise OdioError(f"the server on {host}:{port} did not start (see the log above)")
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host:port`` (as uvicorn binds), or an OdioError saying why not.
-
-    >>> bind("127.0.0.1", 0).close()
-    """
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-        sock = socket.socket(family, kind, proto)
-    except OSError as exc:
-        raise OdioError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-    except OSError as exc:
-        sock.close()
-        raise OdioError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.set_inheritable(True)
-    return sock
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
