@@ -192,15 +192,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _calibration_texts(args: argparse.Namespace) -> list[str]:
     """The tweets of ``--calibration FILE``, or else the training tweets of the run the model
-    comes from (its ``oof.csv``)."""
+    comes from (its ``oof.csv``; for a distilled model, its teacher's)."""
     from odio.data.tables import read_table, require_columns
+    from odio.models.modeldir import find_model_dir, read_config
 
     if args.calibration:
         frame = read_table(args.calibration)
         require_columns(args.calibration, frame, [args.text_column])
         return frame[args.text_column].tolist()
-    model = Path(args.model)
-    for run in (model, model.parent):
+    model = find_model_dir(args.model)
+    teacher = read_config(model).get("distilled_from", {}).get("run")
+    for run in (model, model.parent, *([Path(teacher)] if teacher else [])):
         if (run / "oof.csv").is_file():
             return read_table(run / "oof.csv")["text"].tolist()
     raise OdioError(

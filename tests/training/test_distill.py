@@ -9,7 +9,6 @@ import pandas as pd
 
 from odio.cli import main
 from odio.inference.detector import Detector
-from odio.models.export import export_onnx
 
 
 def test_a_tfidf_student_learns_the_teachers_probabilities(
@@ -49,5 +48,6 @@ def test_an_encoder_student_saves_loads_predicts_and_exports(tiny_run, tmp_path)
     np.testing.assert_allclose(
         Detector.load(tmp_path / "copy").predict_proba(texts), student.predict_proba(texts)
     )
-    export_onnx(out, tmp_path / "onnx", int8=True, calibration=texts)
+    # int8 calibrates on the teacher run's training tweets
+    assert main(["export", str(out), "--quantize", "int8", "-o", str(tmp_path / "onnx")]) == 0
     assert Detector.load(tmp_path / "onnx").predict_proba(texts).shape == (2, 5)
