@@ -45,6 +45,7 @@ FLAGS: dict[str, str] = {
     "transformer.lr": "--lr",
     "transformer.batch_size": "--batch-size",
     "transformer.max_length": "--max-length",
+    "transformer.freeze_layers": "--freeze-layers",
     "transformer.accelerator": "--accelerator",
     "transformer.devices": "--devices",
     "transformer.precision": "--precision",
@@ -247,6 +248,9 @@ class TransformerConfig(_Settings):
     """Dropout before the linear head."""
     freeze_embeddings: bool = False
     """Do not train the embedding matrix (large speed-up for XLM-R-size vocabularies)."""
+    freeze_layers: int = Field(0, ge=0)
+    """Do not train the embeddings nor the lowest N encoder layers: the backward pass stops
+    above them (faster on a CPU; see benchmarks/RESULTS.md)."""
     pos_weight: bool = False
     """Weight each label's positives by negatives/positives (capped at 10) for rare labels."""
     group_by_length: bool = True

@@ -170,6 +170,19 @@ def test_pos_weight_and_frozen_embeddings_train(tiny_encoder, data):
     assert member.predict_proba(texts[:3]).shape == (3, 5)
 
 
+def test_freeze_layers_trains_only_the_layers_above(tiny_encoder, data):
+    texts, Y = data
+    trainer = EncoderTrainer(str(tiny_encoder), TransformerConfig(**FAST, freeze_layers=1))
+    before = pretrained(str(tiny_encoder)).state_dict()
+    after = trainer.fit(trainer.encode(texts[:60]), Y[:60]).member.classifier.encoder.state_dict()
+    changed = {name for name, value in after.items() if not torch.equal(value, before[name])}
+    assert changed and all(name.startswith("encoder.layer.1.") for name in changed)
+    with pytest.raises(OdioError, match="freeze_layers is 3, but the encoder has 2 layers"):
+        EncoderTrainer(str(tiny_encoder), TransformerConfig(**FAST, freeze_layers=3)).fit(
+            trainer.encode(texts[:8]), Y[:8]
+        )
+
+
 def test_unknown_model_is_a_clear_error():
     with pytest.raises(OdioError, match="model directory not found: ./nope"):
         pretrained("./nope")
@@ -256,3 +269,17 @@ def test_fit_hands_the_member_to_the_lightning_device(tiny_encoder, data, monkey
     trainer = EncoderTrainer(str(tiny_encoder), TransformerConfig(**FAST, accelerator="cpu"))
     member = trainer.fit(trainer.encode(texts[:20]), Y[:20]).member
     assert seen == [member.device]
+
+
+def test_loading_and_saving_an_encoder_print_nothing(tiny_encoder, tiny_run, tmp_path, capfd):
+    """No "Loading weights" or "Writing model shards" bar nor load report per fold member
+    (transformers 5 prints them to standard error), and transformers' settings are kept."""
+    import transformers
+
+    from odio.inference.detector import Detector
+
+    capfd.readouterr()
+    pretrained(str(tiny_encoder))
+    Detector.load(tiny_run).save(tmp_path / "copy")
+    assert capfd.readouterr().err == ""
+    assert transformers.utils.logging.is_progress_bar_enabled()

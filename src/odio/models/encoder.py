@@ -15,8 +15,9 @@ Requires the ``transformer`` extra (torch, transformers).
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,8 @@ def pretrained(model: str, what: str = "encoder") -> Any:
         "config": lambda m: AutoConfig.from_pretrained(m, trust_remote_code=False),
     }
     try:
-        return loaders[what](model)
+        with quiet_transformers(keep_report=what == "classifier"):
+            return loaders[what](model)
     except (OSError, ValueError, KeyError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise OdioError(
@@ -158,7 +160,8 @@ class EncoderClassifier(nn.Module):
         """The encoder as a Hugging Face directory (safetensors) plus the odio head."""
         from safetensors.torch import save_file
 
-        self.encoder.save_pretrained(directory, safe_serialization=True)
+        with quiet_transformers():
+            self.encoder.save_pretrained(directory, safe_serialization=True)
         head = {k: v.detach().cpu().contiguous() for k, v in self.head.state_dict().items()}
         save_file(head, str(directory / HEAD_WEIGHTS))
 
@@ -233,7 +236,8 @@ class SequenceClassifier(nn.Module):
         }
 
     def save_weights(self, directory: Path) -> None:
-        self.model.save_pretrained(directory, safe_serialization=True)
+        with quiet_transformers():
+            self.model.save_pretrained(directory, safe_serialization=True)
 
     @classmethod
     def load_weights(
@@ -254,9 +258,35 @@ def member_weights(directory: Path, what: str) -> Any:
         if what == "encoder"
         else transformers.AutoModelForSequenceClassification
     )
-    return auto.from_pretrained(
-        str(directory), trust_remote_code=False, use_safetensors=True, local_files_only=True
-    )
+    with quiet_transformers(keep_report=what != "encoder"):
+        return auto.from_pretrained(
+            str(directory), trust_remote_code=False, use_safetensors=True, local_files_only=True
+        )
+
+
+@contextlib.contextmanager
+def quiet_transformers(*, keep_report: bool = False) -> Iterator[None]:
+    """No "Loading weights" or "Writing model shards" progress bar (a fraction of a second
+    per model, once per fold member), and unless ``keep_report`` no load report: an encoder
+    loaded without the pooler it never uses is not news, but a sequence-classification head
+    initialised at random would be. Transformers' own settings are restored after.
+
+    Example:
+        >>> with quiet_transformers():  # doctest: +SKIP
+        ...     encoder = AutoModel.from_pretrained("./e5-small")
+    """
+    from transformers.utils import logging
+
+    bars, verbosity = logging.is_progress_bar_enabled(), logging.get_verbosity()
+    logging.disable_progress_bar()
+    if not keep_report:
+        logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(verbosity)
+        if bars:
+            logging.enable_progress_bar()
 
 
 HEADS: dict[str, Any] = {"odio": EncoderClassifier, "sequence_classification": SequenceClassifier}

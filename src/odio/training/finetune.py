@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from odio.config import TransformerConfig
+from odio.errors import OdioError
 from odio.extras import MissingExtra
 from odio.metrics import binarize, macro_f1
 from odio.models.encoder import EncoderClassifier, EncoderMember, position_limit, pretrained
@@ -123,6 +124,8 @@ class EncoderTrainer:
         encoder = pretrained(self.model, "encoder")
         if c.freeze_embeddings:
             encoder.get_input_embeddings().weight.requires_grad_(False)
+        if c.freeze_layers:
+            freeze_lower_layers(encoder, c.freeze_layers)
         classifier = EncoderClassifier(encoder, Y.shape[1], c.pooling, c.dropout)
 
         collate = Collator(pad_id(self.tokenizer))
@@ -225,6 +228,43 @@ class EncoderTrainer:
             default_root_dir=ckpt_dir,
         )
         return trainer, checkpoint
+
+
+def freeze_lower_layers(encoder: nn.Module, n: int) -> None:
+    """Freeze the embeddings and the lowest ``n`` layers of a Hugging Face encoder.
+
+    Example:
+        >>> from transformers import BertConfig, BertModel
+        >>> bert = BertModel(BertConfig(hidden_size=8, num_hidden_layers=3,
+        ...     num_attention_heads=2, intermediate_size=16, vocab_size=50))
+        >>> freeze_lower_layers(bert, 2)
+        >>> [any(p.requires_grad for p in layer.parameters()) for layer in bert.encoder.layer]
+        [False, False, True]
+    """
+    layers = _layer_list(encoder)
+    if n > len(layers):
+        raise OdioError(f"freeze_layers is {n}, but the encoder has {len(layers)} layers")
+    embeddings: Any = encoder.get_input_embeddings()  # type: ignore[operator]
+    embeddings.requires_grad_(False)
+    embeddings = getattr(encoder, "embeddings", None)
+    if isinstance(embeddings, nn.Module):  # positions, token types and their LayerNorm too
+        embeddings.requires_grad_(False)
+    for layer in layers[:n]:
+        layer.requires_grad_(False)
+
+
+def _layer_list(encoder: nn.Module) -> nn.ModuleList:
+    """The encoder's stack of layers (BERT, RoBERTa, XLM-R, ELECTRA, DeBERTa, DistilBERT)."""
+    for path in ("encoder.layer", "transformer.layer", "layers", "layer"):
+        module: Any = encoder
+        for name in path.split("."):
+            module = getattr(module, name, None)
+        if isinstance(module, nn.ModuleList):
+            return module
+    raise OdioError(
+        f"freeze_layers: cannot find the layers of a {type(encoder).__name__}; "
+        "set freeze_layers: 0"
+    )
 
 
 def hand_off(classifier: EncoderClassifier, trainer: L.Trainer) -> None:
