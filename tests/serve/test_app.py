@@ -151,7 +151,8 @@ def test_empty_texts_are_not_scored_anywhere(client, detector):
 
 
 def test_model_info_shows_no_local_path(detector, tmp_path, monkeypatch):
-    from odio.serve.app import model_info, public_model_name
+    from odio.inference.summary import public_model_name
+    from odio.serve.app import model_info
 
     assert public_model_name("xlm-roberta-base") == "xlm-roberta-base"
     assert public_model_name("dccuchile/bert-base-spanish-wwm-uncased") == (

@@ -36,13 +36,13 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from odio.data.tables import is_text
 from odio.errors import OdioError
 from odio.extras import MissingExtra
 from odio.inference.detector import Detector
+from odio.inference.summary import model_summary
 from odio.serve.batching import Batcher
 from odio.serve.settings import ServeSettings
 from odio.versions import VERSION
@@ -453,50 +453,11 @@ def check_explain_request(
         raise RequestValidationError(errors)
 
 
-def public_model_name(name: str | None) -> str | None:
-    """A base model's name as the service shows it: a hub id as is, a local directory by
-    its last part only (the server's paths are nobody else's business).
-
-    >>> public_model_name("pysentimiento/robertuito-base-uncased")
-    'pysentimiento/robertuito-base-uncased'
-    >>> public_model_name("/home/ana/.cache/hf-offline/multilingual-e5-small")
-    'multilingual-e5-small'
-    """
-    if not name:
-        return name
-    hub_like = name.count("/") <= 1 and not name.startswith((".", "/", "~")) and "\\" not in name
-    if hub_like and not Path(name).expanduser().exists():
-        return name
-    return Path(name.replace("\\", "/").rstrip("/")).name or None
-
-
 def model_info(detector: Detector, settings: ServeSettings) -> dict[str, Any]:
-    """What ``GET /v1/model`` returns: the model's description and the service's limits."""
-    described = detector.model.describe()
-    metrics = detector.info.get("metrics", {})
-    metric = detector.info.get("metric", "f1_custom")
-    scores = {
-        split: metrics[split]["tuned"].get(metric)
-        for split in ("oof", "test")
-        if "tuned" in metrics.get(split, {})
-    }
-    onnx = detector.info.get("onnx") or {}
-    export = {k: onnx[k] for k in ("file", "quantization", "opset") if k in onnx}  # no paths
+    """What ``GET /v1/model`` returns: the model's summary (no local paths) and the
+    service's limits."""
     return {
-        "odio_version": VERSION,
-        "backend": detector.backend,
-        "runtime": detector.runtime,
-        "base_model": public_model_name(described.get("base_model")),
-        "members": len(described.get("members") or described.get("bases") or []),
-        "labels": detector.labels,
-        "thresholds": {
-            lab: float(t) for lab, t in zip(detector.labels, detector.thresholds, strict=True)
-        },
-        "preprocess": described.get("preprocess"),  # none for a stack: per base
-        "metric": metric,
-        "scores_tuned": scores,
-        "decision_rule": detector.decision_rule,
-        "onnx": export or None,
+        **model_summary(detector),
         "limits": {
             "max_texts": settings.max_texts,
             "max_chars": settings.max_chars,
