@@ -286,3 +286,45 @@ def test_out_is_never_a_folder_of_the_users(split_files, tmp_path, capsys):
     inside.write_bytes(train.read_bytes())
     assert main(["train", str(inside), "--out", str(run), "--overwrite", "-q"]) == 2
     assert "is inside" in capsys.readouterr().err and inside.exists()
+
+
+def test_predict_scores_texts_given_on_the_command_line(tfidf_run, capsys):
+    from odio.inference.detector import Detector
+
+    texts = ["ándate a tu país culiao", "qué rico el completo"]
+    argv = ["predict", str(tfidf_run), "--text", texts[0], "--text", texts[1]]
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == texts[0] and out[3] == texts[1]
+    assert out[1].startswith("  positive: ") and "Odio 0." in out[2]
+    assert main([*argv, "--json"]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    expected = Detector.load(tfidf_run).predict(texts)
+    assert [s["text"] for s in scored] == texts
+    assert [s["probabilities"] for s in scored] == [p.probabilities for p in expected]
+    for wrong in ([], ["some.csv", "--text", "hola"]):
+        assert main(["predict", str(tfidf_run), *wrong]) == 2
+        assert "give a file to score" in capsys.readouterr().err
+
+
+def test_info_describes_a_model(tfidf_run, capsys):
+    assert main(["info", str(tfidf_run)]) == 0
+    out = capsys.readouterr().out
+    for fact in ("backend", "tfidf", "thresholds", "Odio 0.", "f1_custom tuned", "megabytes"):
+        assert fact in out
+    assert main(["info", str(tfidf_run / "model"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["members"] == 3 and info["labels"][0] == "Odio" and info["megabytes"] > 0
+    assert set(info["scores_tuned"]) == {"oof", "test"}
+    assert "scikit-learn" in info["trained_with"]
+    assert main(["info", str(tfidf_run / "nope")]) == 2
+    assert "model directory not found" in capsys.readouterr().err
+
+
+def test_quiet_keeps_only_warnings_and_errors(split_files, tmp_path, capsys):
+    train, _ = split_files
+    argv = ["train", str(train), "--folds", "2", "--out", str(tmp_path / "r")]
+    assert main([*argv, "-q"]) == 0
+    assert "INFO" not in capsys.readouterr().err
+    assert main([*argv, "--overwrite"]) == 0
+    assert "INFO: " in capsys.readouterr().err

@@ -99,13 +99,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    """``odio predict``: add probability and 0/1 columns to every row of a file."""
+    """``odio predict``: add probability and 0/1 columns to every row of a file, or score
+    the ``--text`` texts."""
     from odio.data.tables import STDIN, Table
     from odio.inference.batch import predict_file
     from odio.inference.detector import Detector
 
+    if (args.input is None) == (args.text is None):
+        raise OdioError("give a file to score (INPUT, or - for standard input) or --text, not both")
     detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
     detector = detector.with_thresholds(_thresholds(args.threshold))
+    if args.text is not None:
+        from odio.reports.console import format_predictions
+
+        predictions = detector.predict(args.text)
+        if args.json:
+            out = [{"text": t, **p} for t, p in zip(args.text, predictions, strict=True)]
+            print(json.dumps(out, indent=2, ensure_ascii=False))
+        else:
+            print(format_predictions(args.text, predictions))
+        return 0
     text_column = args.text_column or detector.info.get("data", {}).get("text_column", "text")
     source = Table(args.input, format=args.format, sep=args.sep, encoding=args.encoding)
     if args.output:
@@ -125,6 +138,21 @@ def cmd_predict(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     print(report.summary(), file=sys.stderr if output == STDIN else sys.stdout)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """``odio info``: what a model is (labels, thresholds, scores, backend, size, versions)."""
+    from odio.inference.detector import HF_PREFIX, Detector
+    from odio.inference.summary import format_summary, model_summary
+    from odio.models.modeldir import find_model_dir
+
+    detector = Detector.load(args.model)
+    local = None if args.model.startswith(HF_PREFIX) else find_model_dir(args.model)
+    summary = model_summary(detector, local)
+    print(
+        json.dumps(summary, indent=2, ensure_ascii=False) if args.json else format_summary(summary)
+    )
     return 0
 
 
@@ -448,20 +476,79 @@ def _non_negative(value: str) -> int:
     return number
 
 
+MODEL_HELP = (
+    "run directory, its model/ directory, or hf:ID (a Hugging Face sequence-classification "
+    "checkpoint, a hub id or a local directory)"
+)
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and examples as written; every option's default shown."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        silent = action.default in (None, False, argparse.SUPPRESS) or action.required
+        if silent or "default" in text or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def _command(
+    sub: Any, name: str, summary: str, description: str, examples: Sequence[str]
+) -> argparse.ArgumentParser:
+    """A subcommand with its one-line summary, description, examples and -q/-v."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog="examples:\n" + "\n".join(f"  {example}" for example in examples),
+        formatter_class=_HelpFormatter,
+    )
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bars, only warnings and errors"
+    )
+    loudness.add_argument("-v", "--verbose", action="store_true", help="debug messages too")
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from odio.checks.suite import DEFAULT_SUITE
+    from odio.config import TRAINED_DATA
     from odio.inference.explain import MAX_WORDS
     from odio.models.export import OPSET
     from odio.serve.settings import ServeSettings
 
     parser = argparse.ArgumentParser(
-        prog="odio", description="Hate-speech detection for Spanish tweets."
+        prog="odio",
+        description="Hate-speech detection for Spanish tweets: train with k-fold "
+        "cross-validation, evaluate, score files, explain, check, export and serve.",
+        epilog="examples:\n"
+        "  odio train examples/tweets_sample.csv --out runs/example\n"
+        "  odio predict runs/example --text 'ándate a tu país'\n"
+        "  odio COMMAND --help",
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"odio {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    train = sub.add_parser("train", help="k-fold training, blending and evaluation")
+    train = _command(
+        sub,
+        "train",
+        "k-fold training, blending and evaluation",
+        "Train one model per fold (k-fold cross-validation), keep the out-of-fold "
+        "predictions, tune a threshold per label on them, blend the fold models and score "
+        "the test file with them. Writes a run directory: the model, metrics.json, oof.csv, "
+        "test_predictions.csv and the config that reproduces it.",
+        [
+            "odio train examples/tweets_sample.csv --out runs/example",
+            "odio train tweets_train.csv --test tweets_test.csv --model tfidf --out runs/tfidf",
+            "odio train train.csv --model intfloat/multilingual-e5-small --config run.yaml "
+            "--out runs/e5",
+            "odio train tweets_train.csv --config runs/tfidf/config.yaml --out runs/again",
+        ],
+    )
     train.add_argument(
         "train",
         metavar="TRAIN",
@@ -470,37 +557,41 @@ def build_parser() -> argparse.ArgumentParser:
         "sources: in every fold's training set, never scored, their missing labels unknown "
         "(per-source settings: data.sources in --config)",
     )
-    train.add_argument("--test", help="labelled test file, scored by the blended fold models")
-    train.add_argument("--out", required=True, help="run directory to write")
     train.add_argument(
-        "--config", help="YAML run settings, e.g. a run's config.yaml (flags override it)"
+        "--test", metavar="FILE", help="labelled test file, scored by the blended fold models"
+    )
+    train.add_argument("--out", required=True, metavar="OUT_DIR", help="run directory to write")
+    train.add_argument(
+        "--config",
+        metavar="FILE",
+        help="YAML run settings, e.g. a run's config.yaml (flags override it)",
     )
     _add_setting_flags(train)
     train.add_argument("--overwrite", action="store_true", help="replace an existing run")
-    train.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=cmd_train)
 
-    evaluate = sub.add_parser(
+    evaluate = _command(
+        sub,
         "evaluate",
-        help="score a saved model on labelled data",
-        description="Score a saved model on a labelled file. The file may have another text "
-        "column, a label column of another name (--labels HS=Odio), text labels (--positive) "
-        "or only some of the model's labels.",
+        "score a saved model on labelled data",
+        "Score a saved model on a labelled file, at 0.5 and at its tuned thresholds. The file "
+        "may have another text column, a label column of another name (--labels HS=Odio), "
+        "text labels (--positive) or only some of the model's labels.",
+        [
+            "odio evaluate runs/tfidf tweets_test.csv",
+            "odio evaluate runs/tfidf other.tsv --text-column tweet --labels HS=Odio --json",
+            "odio evaluate hf:pysentimiento/robertuito-hate-speech tweets_test.csv --labels "
+            "Odio=hateful --out runs/pysentimiento",
+        ],
     )
-    evaluate.add_argument(
-        "model",
-        metavar="MODEL",
-        help="run directory, model directory, or hf:ID for a sequence-classification checkpoint",
-    )
-    evaluate.add_argument("data", metavar="DATA", help="labelled tweets")
+    evaluate.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    evaluate.add_argument("data", metavar="FILE", help="labelled tweets")
     evaluate.add_argument(
         "--out",
         metavar="OUT_DIR",
         help="also write the evaluation here (metrics.json, test_predictions.csv) for odio compare",
     )
     evaluate.add_argument("--overwrite", action="store_true", help="replace an earlier --out")
-    from odio.config import TRAINED_DATA
-
     trained = [key for key in EVALUATE_DATA if key.split(".", 1)[1] in TRAINED_DATA]
     _add_setting_flags(evaluate, trained, default="as the model was trained")
     _add_setting_flags(evaluate, [key for key in EVALUATE_DATA if key not in trained])
@@ -509,16 +600,36 @@ def build_parser() -> argparse.ArgumentParser:
     _add_runtime_options(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
-    predict = sub.add_parser("predict", help="score a file of tweets")
-    predict.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
+    predict = _command(
+        sub,
+        "predict",
+        "score tweets: a file, standard input or --text",
+        "Add prob_<label> and pred_<label> columns to every row of a file (streamed in "
+        "chunks, rows and columns kept in order), or score the texts given with --text.",
+        [
+            "odio predict runs/tfidf tweets.csv -o scored.csv",
+            "odio predict runs/tfidf - < tweets.csv > scored.csv",
+            "odio predict runs/tfidf --text 'ándate a tu país' --text 'qué rico el completo'",
+        ],
+    )
+    predict.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     predict.add_argument(
         "input",
         metavar="INPUT",
+        nargs="?",
         help="CSV, TSV, JSONL, JSON or Parquet with a text column; - reads standard input",
     )
     predict.add_argument(
+        "--text",
+        action="append",
+        metavar="TEXT",
+        help="score this text instead of a file (repeatable); results on standard output",
+    )
+    predict.add_argument("--json", action="store_true", help="with --text: print JSON")
+    predict.add_argument(
         "-o",
         "--output",
+        metavar="FILE",
         help="output file; - writes standard output (default: INPUT's name + .predictions, "
         "here; standard output when INPUT is -)",
     )
@@ -531,195 +642,71 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-format", help="the output's format (default: from its name; INPUT's for -)"
     )
     predict.add_argument("--sep", help="INPUT's delimiter (default: from its name or header line)")
-    predict.add_argument(
-        "--chunksize", type=int, default=4096, help="rows per chunk (default 4096)"
-    )
-    predict.add_argument("--encoding", default="utf-8", help="INPUT's encoding (default utf-8)")
+    predict.add_argument("--chunksize", type=int, default=4096, help="rows per chunk")
+    predict.add_argument("--encoding", default="utf-8", help="INPUT's encoding")
     _add_threshold_option(predict)
     _add_runtime_options(predict)
-    predict.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     predict.set_defaults(func=cmd_predict)
 
-    explain = sub.add_parser(
-        "explain",
-        help="which words push each label up or down",
-        description="Per-word log-odds contributions: exact for TF-IDF models, by removing "
-        "one word at a time (occlusion) for transformers. Shown per label: the main label "
-        "and every label predicted positive, unless --label or --all-labels.",
+    info = _command(
+        sub,
+        "info",
+        "what a model is: labels, thresholds, scores, backend, size, versions",
+        "Describe a saved model: labels, tuned thresholds and decision rule, backend and "
+        "runtime, members, base model, its out-of-fold and test scores, ONNX export facts, "
+        "size on disk and the library versions it was trained with.",
+        ["odio info runs/tfidf", "odio info runs/e5/model-onnx-int8 --json"],
     )
-    explain.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
+    info.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.set_defaults(func=cmd_info)
+
+    explain = _command(
+        sub,
+        "explain",
+        "which words push each label up or down",
+        "Per-word log-odds contributions: exact for TF-IDF models, by removing one word at a "
+        "time (occlusion) for transformers. Shown per label: the main label and every label "
+        "predicted positive, unless --label or --all-labels.",
+        [
+            "odio explain runs/tfidf 'ándate a tu país culiao'",
+            "odio explain runs/e5 'las mujeres a la cocina' --label Mujeres --json",
+        ],
+    )
+    explain.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     explain.add_argument("texts", metavar="TEXT", nargs="+", help="tweets to explain")
     which = explain.add_mutually_exclusive_group()
     which.add_argument(
         "--label", action="append", metavar="LABEL", help="label to explain (repeatable)"
     )
     which.add_argument("--all-labels", action="store_true", help="show every label")
-    explain.add_argument(
-        "--top", type=_positive, default=5, help="words listed up and down (default 5)"
-    )
+    explain.add_argument("--top", type=_positive, default=5, help="words listed up and down")
     explain.add_argument("--json", action="store_true", help="print JSON, one object per text")
     explain.add_argument(
         "--max-words",
         type=_positive,
         default=MAX_WORDS,
-        help=f"most words explained by occlusion (default {MAX_WORDS}; the work grows with "
-        "the square of the word count)",
+        help="most words explained by occlusion (the work grows with the square of the word count)",
     )
     _add_runtime_options(explain)
     explain.set_defaults(func=cmd_explain)
 
-    distill = sub.add_parser(
-        "distill",
-        help="one student model trained on a run's fold ensemble",
-        description="Train one model on a finished run's soft labels (its out-of-fold "
-        "probabilities, and the blended ones of --unlabelled tweets): k times faster to "
-        "score than the k-model ensemble.",
-    )
-    distill.add_argument("run", metavar="RUN_DIR", help="run directory written by odio train")
-    distill.add_argument("--out", required=True, metavar="OUT_DIR", help="model directory to write")
-    distill.add_argument("--unlabelled", metavar="FILE", help="extra tweets the teacher labels")
-    distill.add_argument(
-        "--student", metavar="MODEL", help="the student (default: the teacher's model)"
-    )
-    distill.add_argument(
-        "--overwrite", action="store_true", help="replace an earlier model at OUT_DIR"
-    )
-    distill.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    distill.set_defaults(func=cmd_distill)
-
-    export = sub.add_parser("export", help="write an ONNX copy (fp32 or int8) of a model")
-    export.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
-    export.add_argument("--format", choices=["onnx"], default="onnx", help="export format")
-    export.add_argument(
-        "--quantize",
-        choices=["int8"],
-        help="int8 static quantisation (weights and activations; see --calibration)",
-    )
-    export.add_argument(
-        "--calibration",
-        metavar="FILE",
-        help="tweets that calibrate int8 activation ranges (default: the run's training "
-        "tweets, oof.csv)",
-    )
-    export.add_argument(
-        "--text-column", default="text", help="text column of --calibration (default text)"
-    )
-    export.add_argument(
-        "-o", "--output", help="directory to write (default: beside the model, model-onnx[-int8])"
-    )
-    export.add_argument(
-        "--opset", type=_positive, default=OPSET, help=f"ONNX opset (default {OPSET})"
-    )
-    export.add_argument("--overwrite", action="store_true", help="replace OUT_DIR")
-    export.set_defaults(func=cmd_export)
-
-    serve = sub.add_parser(
-        "serve",
-        help="HTTP API around a model",
-        description="Serve a model over HTTP (FastAPI). Set ODIO_API_TOKEN to require "
-        "'Authorization: Bearer <token>' on /v1 endpoints.",
-    )
-    serve.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
-    serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
-    serve.add_argument("--port", type=_positive, default=8000, help="port (default 8000)")
-    serve.add_argument(
-        "--workers",
-        type=_positive,
-        default=1,
-        help="server processes on the same port, each loading the model and batching its own "
-        "requests, with the cores shared among them unless --threads is given (default 1)",
-    )
-    _add_runtime_options(serve)
-    _add_threshold_option(serve)
-    limits = ServeSettings()
-    serve.add_argument(
-        "--max-texts",
-        type=_positive,
-        default=limits.max_texts,
-        help=f"texts per request (default {limits.max_texts})",
-    )
-    serve.add_argument(
-        "--max-chars",
-        type=_positive,
-        default=limits.max_chars,
-        help=f"characters per text (default {limits.max_chars})",
-    )
-    serve.add_argument(
-        "--max-explain-words",
-        type=_positive,
-        default=limits.max_explain_words,
-        help=f"words per /v1/explain text, for occlusion (default {limits.max_explain_words})",
-    )
-    serve.add_argument(
-        "--max-queued",
-        type=_non_negative,
-        default=limits.max_queued,
-        help="scoring requests held beyond the first (read, waiting or being scored); past it "
-        f"503 with Retry-After (default {limits.max_queued})",
-    )
-    serve.add_argument(
-        "--max-batch",
-        type=_positive,
-        default=limits.max_batch,
-        help="most texts scored in one forward pass: concurrent requests are batched up to it; "
-        f"1 scores one request at a time (default {limits.max_batch})",
-    )
-    serve.add_argument(
-        "--max-wait-ms",
-        type=_non_negative,
-        default=limits.max_wait_ms,
-        help="milliseconds a batch waits for more requests after its first; 0 takes only "
-        f"those already waiting (default {limits.max_wait_ms})",
-    )
-    serve.add_argument(
-        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
-    )
-    serve.set_defaults(func=cmd_serve)
-
-    report = sub.add_parser("report", help="HTML and Markdown report of a run, with figures")
-    report.add_argument("run", metavar="RUN_DIR", help="run directory written by odio train")
-    report.add_argument(
-        "-o", "--output", metavar="OUT_DIR", help="directory to write (default: RUN_DIR)"
-    )
-    report.add_argument(
-        "--check",
-        action="append",
-        nargs="?",
-        const=DEFAULT_SUITE,
-        metavar="SUITE",
-        help=f"add a functional tests section for a suite (default {DEFAULT_SUITE}; repeatable)",
-    )
-    report.set_defaults(func=cmd_report)
-
-    compare = sub.add_parser("compare", help="one table of several runs' settings and scores")
-    compare.add_argument("runs", metavar="RUN_DIR", nargs="+", help="run directories")
-    compare.add_argument(
-        "--sort",
-        metavar="METRIC",
-        help="column to sort by, best first (default: test_f1_custom_tuned when every run "
-        "has a test set, else oof_f1_custom_tuned)",
-    )
-    compare.add_argument(
-        "--format", choices=["markdown", "csv"], default="markdown", help="table format"
-    )
-    compare.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
-    compare.add_argument(
-        "--force",
-        action="store_true",
-        help="rank every run together, even across training data, labels and metrics",
-    )
-    compare.set_defaults(func=cmd_compare)
-
-    check = sub.add_parser(
+    check = _command(
+        sub,
         "check",
-        help="functional tests: accuracy per kind of text, target group and overall",
-        description="Score a model on functional test suites: kinds of text (derogation, "
-        "threats, slurs, friendly insults, counter-speech, obfuscated spellings...) with the "
-        "decisions a hate-speech model should make. A case passes when every label it "
-        "expects and the model has is decided as expected. Default suite: es_cl, Chilean "
-        "Spanish, shipped with odio; for evaluation only, never train or tune on it.",
+        "functional tests: accuracy per kind of text, target group and overall",
+        "Score a model on functional test suites: kinds of text (derogation, threats, slurs, "
+        "friendly insults, counter-speech, obfuscated spellings...) with the decisions a "
+        "hate-speech model should make. A case passes when every label it expects and the "
+        "model has is decided as expected. Default suite: es_cl, Chilean Spanish, shipped "
+        "with odio; for evaluation only, never train or tune on it.",
+        [
+            "odio check runs/tfidf",
+            "odio check runs/tfidf my_suite.yaml --min-accuracy 0.6 --json",
+            "odio check hf:pysentimiento/robertuito-hate-speech --map hateful=Odio",
+        ],
     )
-    check.add_argument("model", metavar="RUN_DIR", help="run directory or its model/")
+    check.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     check.add_argument(
         "suites",
         metavar="SUITE",
@@ -739,7 +726,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=3,
         metavar="N",
-        help="failing cases shown per functionality (default 3; 0: none)",
+        help="failing cases shown per functionality (0: none)",
     )
     check.add_argument(
         "--map",
@@ -755,8 +742,184 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_threshold_option(check)
     _add_runtime_options(check)
-    check.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     check.set_defaults(func=cmd_check)
+
+    distill = _command(
+        sub,
+        "distill",
+        "one student model trained on a run's fold ensemble",
+        "Train one model on a finished run's soft labels (its out-of-fold probabilities, and "
+        "the blended ones of --unlabelled tweets): k times faster to score than the k-model "
+        "ensemble. It keeps the teacher's thresholds; its card states both test scores.",
+        [
+            "odio distill runs/e5 --out runs/e5-student",
+            "odio distill runs/e5 --out runs/e5-student --unlabelled referenced_tweets.csv",
+        ],
+    )
+    distill.add_argument("run", metavar="RUN_DIR", help="run directory written by odio train")
+    distill.add_argument("--out", required=True, metavar="OUT_DIR", help="model directory to write")
+    distill.add_argument("--unlabelled", metavar="FILE", help="extra tweets the teacher labels")
+    distill.add_argument(
+        "--student", metavar="MODEL", help="the student (default: the teacher's model)"
+    )
+    distill.add_argument(
+        "--overwrite", action="store_true", help="replace an earlier model at OUT_DIR"
+    )
+    distill.set_defaults(func=cmd_distill)
+
+    export = _command(
+        sub,
+        "export",
+        "write an ONNX copy (fp32 or int8) of a model",
+        "Export every fold member of a transformer model to ONNX, checked against PyTorch; "
+        "the export is a self-contained model directory that runs without PyTorch.",
+        [
+            "odio export runs/e5",
+            "odio export runs/e5 --quantize int8",
+            "odio export runs/e5-student --quantize int8 --calibration tweets.csv -o out/",
+        ],
+    )
+    export.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    export.add_argument("--format", choices=["onnx"], default="onnx", help="export format")
+    export.add_argument(
+        "--quantize",
+        choices=["int8"],
+        help="int8 static quantisation (weights and activations; see --calibration)",
+    )
+    export.add_argument(
+        "--calibration",
+        metavar="FILE",
+        help="tweets that calibrate int8 activation ranges (default: the run's training "
+        "tweets, oof.csv)",
+    )
+    export.add_argument("--text-column", default="text", help="text column of --calibration")
+    export.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT_DIR",
+        help="directory to write (default: beside the model, model-onnx[-int8])",
+    )
+    export.add_argument("--opset", type=_positive, default=OPSET, help="ONNX opset")
+    export.add_argument("--overwrite", action="store_true", help="replace OUT_DIR")
+    export.set_defaults(func=cmd_export)
+
+    serve = _command(
+        sub,
+        "serve",
+        "HTTP API around a model",
+        "Serve a model over HTTP (FastAPI): POST /v1/predict, /v1/explain, GET /v1/model, "
+        "/healthz, /readyz. Concurrent requests are batched into one forward pass. Set "
+        "ODIO_API_TOKEN to require 'Authorization: Bearer <token>' on /v1 endpoints.",
+        [
+            "odio serve runs/tfidf",
+            "ODIO_API_TOKEN=secret odio serve runs/e5/model-onnx-int8 --host 0.0.0.0 --workers 2",
+        ],
+    )
+    serve.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=_positive, default=8000, help="port")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="server processes on the same port, each loading the model and batching its own "
+        "requests, with the cores shared among them unless --threads is given",
+    )
+    _add_runtime_options(serve)
+    _add_threshold_option(serve)
+    limits = ServeSettings()
+    serve.add_argument(
+        "--max-texts", type=_positive, default=limits.max_texts, help="texts per request"
+    )
+    serve.add_argument(
+        "--max-chars", type=_positive, default=limits.max_chars, help="characters per text"
+    )
+    serve.add_argument(
+        "--max-explain-words",
+        type=_positive,
+        default=limits.max_explain_words,
+        help="words per /v1/explain text, for occlusion",
+    )
+    serve.add_argument(
+        "--max-queued",
+        type=_non_negative,
+        default=limits.max_queued,
+        help="scoring requests held beyond the first (read, waiting or being scored); past it "
+        "503 with Retry-After",
+    )
+    serve.add_argument(
+        "--max-batch",
+        type=_positive,
+        default=limits.max_batch,
+        help="most texts scored in one forward pass: concurrent requests are batched up to it; "
+        "1 scores one request at a time",
+    )
+    serve.add_argument(
+        "--max-wait-ms",
+        type=_non_negative,
+        default=limits.max_wait_ms,
+        help="milliseconds a batch waits for more requests after its first; 0 takes only "
+        "those already waiting",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="the server's (uvicorn's) log level",
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    report = _command(
+        sub,
+        "report",
+        "HTML and Markdown report of a run, with figures",
+        "Write report.html and report.md for a run: scores per fold and overall, learning "
+        "curves, threshold and precision-recall curves, confusion counts, example errors.",
+        ["odio report runs/tfidf", "odio report runs/e5 --check -o reports/e5"],
+    )
+    report.add_argument("run", metavar="RUN_DIR", help="run directory written by odio train")
+    report.add_argument(
+        "-o", "--output", metavar="OUT_DIR", help="directory to write (default: RUN_DIR)"
+    )
+    report.add_argument(
+        "--check",
+        action="append",
+        nargs="?",
+        const=DEFAULT_SUITE,
+        metavar="SUITE",
+        help=f"add a functional tests section for a suite (default {DEFAULT_SUITE}; repeatable)",
+    )
+    report.set_defaults(func=cmd_report)
+
+    compare = _command(
+        sub,
+        "compare",
+        "one table of several runs' settings and scores",
+        "Compare runs (and evaluations written by odio evaluate --out) in one table of their "
+        "settings and scores, ranked within groups that share training data, labels and "
+        "headline metric.",
+        [
+            "odio compare runs/tfidf runs/e5 runs/stack",
+            "odio compare runs/* --format csv -o runs.csv",
+        ],
+    )
+    compare.add_argument("runs", metavar="RUN_DIR", nargs="+", help="run directories")
+    compare.add_argument(
+        "--sort",
+        metavar="METRIC",
+        help="column to sort by, best first (default: test_f1_custom_tuned when every run "
+        "has a test set, else oof_f1_custom_tuned)",
+    )
+    compare.add_argument(
+        "--format", choices=["markdown", "csv"], default="markdown", help="table format"
+    )
+    compare.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    compare.add_argument(
+        "--force",
+        action="store_true",
+        help="rank every run together, even across training data, labels and metrics",
+    )
+    compare.set_defaults(func=cmd_compare)
     return parser
 
 
@@ -789,7 +952,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     saved = log.level, log.propagate
     log.addHandler(handler)
-    log.setLevel(logging.INFO)
+    log.setLevel(logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO)
     log.propagate = False
     # uvicorn shuts the server down gracefully on SIGTERM itself, then lets it end the process
     previous = _catch_termination() if args.command != "serve" else {}

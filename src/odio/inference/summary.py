@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from odio.inference.detector import Detector
+from odio.models.modeldir import read_config
 from odio.versions import VERSION
 
 
@@ -21,7 +22,8 @@ def model_summary(detector: Detector, directory: str | Path | None = None) -> di
 
     Args:
         detector: a loaded model.
-        directory: where it was loaded from, for its size on disk.
+        directory: where it was loaded from, for its size on disk and the library versions
+            it was trained with.
 
     Example:
         >>> summary = model_summary(Detector.load("runs/example"))  # doctest: +SKIP
@@ -35,7 +37,6 @@ def model_summary(detector: Detector, directory: str | Path | None = None) -> di
     onnx = info.get("onnx") or {}
     summary: dict[str, Any] = {
         "odio_version": VERSION,
-        "trained_with": info.get("versions") or {},
         "backend": detector.backend,
         "runtime": detector.runtime,
         "base_model": public_model_name(described.get("base_model")),
@@ -63,6 +64,7 @@ def model_summary(detector: Detector, directory: str | Path | None = None) -> di
     if directory is not None:
         files = [p for p in Path(directory).rglob("*") if p.is_file()]
         summary["megabytes"] = round(sum(p.stat().st_size for p in files) / 1e6, 1)
+        summary["trained_with"] = read_config(Path(directory)).get("versions") or {}
     return summary
 
 
@@ -100,7 +102,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         shown = ", ".join(f"{k} {v}" for k, v in summary["trained_with"].items())
         rows.append(("trained with", shown))
     if summary.get("odio_version"):
-        rows.append(("odio", summary["odio_version"]))
+        rows.append(("odio now", summary["odio_version"]))
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}   {value}" for name, value in rows)
 

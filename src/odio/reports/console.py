@@ -114,3 +114,27 @@ def format_scores(scores: dict[str, Any]) -> str:
 
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
+
+
+def format_predictions(texts: list[str], predictions: list[Any]) -> str:
+    """``odio predict --text``: per text its labels decided positive, then every label's
+    probability (``*`` marks a positive decision).
+
+    >>> from odio.inference.detector import Prediction
+    >>> p = Prediction({"Odio": 0.91, "Mujeres": 0.1}, {"Odio": True, "Mujeres": False})
+    >>> print(format_predictions(["ándate a tu país"], [p]))
+    ándate a tu país
+      positive: Odio
+      Odio 0.910*   Mujeres 0.100
+    """
+    blocks = []
+    for text, prediction in zip(texts, predictions, strict=True):
+        cells = [
+            f"{label} {p:.3f}{'*' if prediction.decisions[label] else ''}"
+            for label, p in prediction.probabilities.items()
+        ]
+        blocks.append(
+            f"{text}\n  positive: {', '.join(prediction.positive) or 'none'}\n  "
+            + "   ".join(cells)
+        )
+    return "\n".join(blocks)

@@ -262,8 +262,7 @@ def _layer_list(encoder: nn.Module) -> nn.ModuleList:
         if isinstance(module, nn.ModuleList):
             return module
     raise OdioError(
-        f"freeze_layers: cannot find the layers of a {type(encoder).__name__}; "
-        "set freeze_layers: 0"
+        f"freeze_layers: cannot find the layers of a {type(encoder).__name__}; set freeze_layers: 0"
     )
 
 
