@@ -129,3 +129,20 @@ def tiny_onnx(tmp_path_factory, tiny_run) -> dict[str, Path]:
         name: Path(export_onnx(tiny_run / "model", folder / name, int8=name == "int8").output)
         for name in ("fp32", "int8")
     }
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """A local Ray for the session (2 CPUs, no dashboard); skipped without the ray extra.
+
+    odio's own ``connect`` finds it started and uses it, as it would a notebook's."""
+    ray = pytest.importorskip("ray")
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        ignore_reinit_error=True,
+        logging_level="WARNING",
+        log_to_driver=False,
+    )
+    yield ray
+    ray.shutdown()

@@ -40,6 +40,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                 target = target[section]
             target[name] = value
     config = RunConfig.from_dict(base)
+    from odio.training.engines import create_engine
+
+    engine = create_engine(
+        args.engine, address=args.address, fold_cpus=args.fold_cpus, fold_gpus=args.fold_gpus
+    )
     metrics = train_run(
         config,
         args.train,
@@ -47,6 +52,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         test_path=args.test,
         overwrite=args.overwrite,
         progress=not args.quiet,
+        engine=engine,
     )
     print(format_summary(metrics))
     read = metrics["data"]["train"]["label_format"]
@@ -309,6 +315,29 @@ def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_engine_options(parser: argparse.ArgumentParser, local: str) -> Any:
+    group = parser.add_argument_group("engine (ray needs the ray extra: pip install 'odio[ray]')")
+    group.add_argument(
+        "--engine", choices=["local", "ray"], default="local", help=f"local (default): {local}"
+    )
+    group.add_argument(
+        "--address",
+        help="Ray cluster to use with --engine ray: auto, or ray://HEAD:10001 (default: "
+        "RAY_ADDRESS, else a local Ray on this machine's cores)",
+    )
+    return group
+
+
+def _resources(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value!r}")
+    return number
+
+
 def _positive(value: str) -> int:
     try:
         number = int(value)
@@ -340,6 +369,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_setting_flags(train)
     train.add_argument("--overwrite", action="store_true", help="replace an existing run")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    engine = _add_engine_options(train, "folds one after another here; ray: each fold a Ray task")
+    engine.add_argument(
+        "--fold-cpus",
+        type=_resources,
+        default=1.0,
+        help="CPUs per fold with --engine ray (default 1)",
+    )
+    engine.add_argument(
+        "--fold-gpus",
+        type=_resources,
+        default=0.0,
+        help="GPUs per fold with --engine ray (default 0)",
+    )
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser(
