@@ -102,6 +102,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from odio.inference.batch import predict_file
     from odio.inference.detector import Detector
 
+    if args.engine == "ray":
+        return _predict_on_ray(args)
+
     detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
     detector = detector.with_thresholds(_thresholds(args.threshold))
     text_column = args.text_column or detector.info.get("data", {}).get("text_column", "text")
@@ -123,6 +126,39 @@ def cmd_predict(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     print(report.summary(), file=sys.stderr if output == STDIN else sys.stdout)
+    return 0
+
+
+def _predict_on_ray(args: argparse.Namespace) -> int:
+    """``odio predict --engine ray``: the same output, scored by a pool of Ray actors."""
+    from odio.inference.distributed import predict_on_ray
+
+    output = args.output
+    if output is None and Path(args.input).is_file():
+        inp = Path(args.input)
+        output = str(inp.with_name(f"{inp.stem}.predictions{inp.suffix}").name)
+    if output is None:
+        raise OdioError("--engine ray on a folder or URI needs -o OUTPUT")
+    report = predict_on_ray(
+        args.model,
+        args.input,
+        output,
+        text_column=args.text_column,
+        thresholds=_thresholds(args.threshold),
+        runtime=_runtime(args.runtime),
+        threads=args.threads,
+        actors=args.actors,
+        batch_size=args.batch_size,
+        actor_cpus=args.actor_cpus,
+        actor_gpus=args.actor_gpus,
+        address=args.address,
+        input_format=args.format,
+        sep=args.sep,
+        encoding=args.encoding,
+        out_format=args.output_format,
+        progress=not args.quiet,
+    )
+    print(report.summary())
     return 0
 
 
@@ -432,6 +468,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_threshold_option(predict)
     _add_runtime_options(predict)
     predict.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    engine = _add_engine_options(
+        predict, "stream the file here; ray: Ray Data, a file or a folder, a pool of actors"
+    )
+    engine.add_argument(
+        "--actors",
+        type=_positive,
+        help="actors scoring at once with --engine ray (default: as many as the CPUs, or "
+        "GPUs with --actor-gpus, hold)",
+    )
+    engine.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=512,
+        help="rows per batch sent to an actor with --engine ray (default 512)",
+    )
+    engine.add_argument(
+        "--actor-cpus", type=_resources, default=1.0, help="CPUs per actor (default 1)"
+    )
+    engine.add_argument(
+        "--actor-gpus", type=_resources, default=0.0, help="GPUs per actor (default 0)"
+    )
     predict.set_defaults(func=cmd_predict)
 
     explain = sub.add_parser(
