@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -103,6 +104,10 @@ def train_run(
             b.spec: b.metrics(train, test, metric=metrics["metric"], rule=rule)
             for b in stacked.bases
         }
+    if not is_first_process():
+        # DDP across nodes started by torchrun or SLURM: every process ran the folds
+        log.info("this process is not rank 0: the run directory is written by rank 0")
+        return metrics
     info = {
         "data": _data_info(config, train),
         "metric": metrics["metric"],
@@ -126,6 +131,21 @@ def train_run(
             json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8"
         )
     return metrics
+
+
+RANK_VARIABLES = ("RANK", "NODE_RANK", "SLURM_PROCID")
+"""Set by torchrun, Lightning's multi-node environment and SLURM to each process's rank."""
+
+
+def is_first_process() -> bool:
+    """Whether this process writes the run directory: it is not a later rank of a
+    multi-process launch (``--num-nodes`` with torchrun or SLURM runs ``odio train`` once
+    per process; rank 0 writes, the others only train).
+
+    >>> is_first_process()  # a plain odio train
+    True
+    """
+    return all(os.environ.get(name, "0").strip() in ("", "0") for name in RANK_VARIABLES)
 
 
 def _metrics(
