@@ -13,6 +13,7 @@ under the temporary directory, reused by every actor on that node and by restart
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
@@ -122,24 +123,23 @@ def ship_dir(path: str | Path) -> ShippedDir:
 
 def unpack(shipped: ShippedDir, root: str | Path | None = None) -> Path:
     """The shipped folder on this node: written once under ``root`` (default: the
-    temporary directory's ``odio-ray/``) in a folder named by its digest, built aside and
-    renamed into place so that actors starting together never see half of it."""
+    temporary directory's ``odio-ray/``) in a folder named by its digest. Actors starting
+    together on a node take turns (a file lock): the first writes it, built aside and
+    renamed into place, the others find it there."""
     ray = require_ray()
     base = Path(root) if root is not None else Path(tempfile.gettempdir()) / UNPACK_ROOT
     final = base / shipped.digest
-    if not (final / shipped.name).is_dir():
-        base.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{shipped.digest[:16]}.", dir=base))
-        try:
-            for relative, data in ray.get(shipped.files).items():
-                target = staging / shipped.name / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(memoryview(data))
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / f".{shipped.digest}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (final / shipped.name).is_dir():
+            staging = Path(tempfile.mkdtemp(prefix=f".{shipped.digest[:16]}.", dir=base))
             try:
+                for relative, data in ray.get(shipped.files).items():
+                    target = staging / shipped.name / relative
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(memoryview(data))
                 os.rename(staging, final)
-            except OSError:  # another actor on this node unpacked it first
-                if not (final / shipped.name).is_dir():
-                    raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
     return final / shipped.name

@@ -17,7 +17,8 @@ from odio.inference.distributed import ScoreBatches, predict_on_ray
 @pytest.fixture(scope="module")
 def parts(tmp_path_factory, sample_frame) -> dict[str, list]:
     """The sample in 3 files per format, with ids that must survive as text (leading
-    zeros) and rows whose text is empty or missing."""
+    zeros) and rows whose text is empty or missing; the CSV files have a leading unnamed
+    index column, as the Datathon files do."""
     frame = sample_frame[["text", "Odio"]].head(90).copy()
     frame.insert(0, "id", [f"{i:05d}" for i in range(len(frame))])
     frame.loc[[5, 40], "text"] = ""
@@ -30,7 +31,7 @@ def parts(tmp_path_factory, sample_frame) -> dict[str, list]:
             path = folder / f"part-{i}.{kind}"
             chunk = frame.iloc[start : start + 30]
             if kind == "csv":
-                chunk.to_csv(path, index=False)
+                chunk.to_csv(path)
             elif kind == "jsonl":
                 chunk.to_json(path, orient="records", lines=True, force_ascii=False)
             else:

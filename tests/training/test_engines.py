@@ -139,21 +139,6 @@ def _slow_square(shared, fold):
     return fold * fold
 
 
-def test_members_come_back_from_ray(ray_local, sample_frame):
-    labels = ["Odio", "Mujeres"]
-    texts = sample_frame["text"].tolist()
-    Y = (sample_frame[labels].to_numpy() >= 2).astype(int)
-    from odio.training.cv import cross_validate
-
-    folds = np.arange(len(texts)) % 2
-    trainer = TfidfTrainer(TfidfConfig())
-    here = cross_validate(trainer, texts, Y, labels, folds, progress=False)
-    there = cross_validate(trainer, texts, Y, labels, folds, progress=False, engine=RayEngine())
-    assert np.array_equal(here.oof, there.oof)
-    for a, b in zip(here.members, there.members, strict=True):
-        assert np.array_equal(a.predict_proba(texts[:20]), b.predict_proba(texts[:20]))
-
-
 @pytest.mark.slow  # Ray workers importing torch and Lightning: 7-20 s
 def test_encoder_folds_on_ray_match_the_local_ones(ray_local, tiny_encoder, sample_frame):
     """Members trained in Ray workers come back to this process and predict as there."""

@@ -38,7 +38,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from odio.cluster import ShippedDir, connect, require_ray, ship_dir, unpack
-from odio.data.tables import FORMATS, STDIN, Table, format_of, require_columns
+from odio.data.tables import FORMATS, STDIN, Table, _name_index, format_of, require_columns
 from odio.errors import OdioError
 from odio.files import staging_file
 from odio.inference.batch import PredictReport, _score_chunk, _Sink
@@ -190,6 +190,8 @@ def predict_on_ray(
             )
             for table in _batches(scored):
                 frame = _plain_strings(table).to_pandas()
+                if kind in ("csv", "tsv"):
+                    frame = _name_index(frame)  # "Unnamed: 0" is "", as read locally
                 for label in labels:
                     # Arrow has no nullable int8 in pandas' default mapping: restore Int8
                     frame[f"pred_{label}"] = frame[f"pred_{label}"].astype("Int8")
