@@ -42,6 +42,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = RunConfig.from_dict(base)
     from odio.training.engines import create_engine
 
+    _check_engine(args)
     engine = create_engine(
         args.engine, address=args.address, fold_cpus=args.fold_cpus, fold_gpus=args.fold_gpus
     )
@@ -102,6 +103,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from odio.inference.batch import predict_file
     from odio.inference.detector import Detector
 
+    _check_engine(args)
     if args.engine == "ray":
         return _predict_on_ray(args)
 
@@ -362,6 +364,28 @@ def _add_engine_options(parser: argparse.ArgumentParser, local: str) -> Any:
         "RAY_ADDRESS, else a local Ray on this machine's cores)",
     )
     return group
+
+
+RAY_ONLY = {
+    "address": None,
+    "fold_cpus": 1.0,
+    "fold_gpus": 0.0,
+    "actors": None,
+    "batch_size": 512,
+    "actor_cpus": 1.0,
+    "actor_gpus": 0.0,
+}
+"""Options that only --engine ray reads, with their defaults."""
+
+
+def _check_engine(args: argparse.Namespace) -> None:
+    """A Ray option without ``--engine ray`` is a mistake, not something to ignore."""
+    if args.engine == "ray":
+        return
+    for name, default in RAY_ONLY.items():
+        if getattr(args, name, default) != default:
+            flag = "--" + name.replace("_", "-")
+            raise OdioError(f"{flag} is a setting of --engine ray: add --engine ray or drop it")
 
 
 def _resources(value: str) -> float:

@@ -52,6 +52,10 @@ def test_without_the_extra_engine_ray_is_one_line(split_files, tmp_path, monkeyp
     assert not out.exists()
     with pytest.raises(OdioError, match="--engine must be one of local, ray"):
         create_engine("dask")
+    assert main(["train", str(train), "--out", str(out), "--fold-gpus", "1", "-q"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --fold-gpus is a setting of --engine ray: add --engine ray or drop it\n"
+    )
 
 
 def test_ray_engine_writes_what_the_local_engine_writes(
