@@ -163,3 +163,20 @@ def tiny_checkpoints(tmp_path_factory, tiny_encoder) -> dict[str, Path]:
         tokenizer.save_pretrained(folder)
         out[name] = folder
     return out
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """A local Ray for the session (2 CPUs, no dashboard); skipped without the ray extra.
+
+    odio's own ``connect`` finds it started and uses it, as it would a notebook's."""
+    ray = pytest.importorskip("ray")
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        ignore_reinit_error=True,
+        logging_level="WARNING",
+        log_to_driver=False,
+    )
+    yield ray
+    ray.shutdown()

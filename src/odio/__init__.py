@@ -14,6 +14,7 @@ import-linter, see ``pyproject.toml``)::
     data                     reading labelled files, folds
     config                   typed run settings
     text                     tweet normalisation, tokenisation
+    cluster                  connecting to Ray (optional), shipping folders to its workers
     errors, extras, metrics, versions
 
 >>> import odio

@@ -46,6 +46,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         base.setdefault("data", {})
         base["data"]["sources"] = [*(base["data"].get("sources") or []), *extra]
     config = RunConfig.from_dict(base)
+    from odio.training.engines import create_engine
+
+    _check_engine(args)
+    engine = create_engine(
+        args.engine, address=args.address, fold_cpus=args.fold_cpus, fold_gpus=args.fold_gpus
+    )
     metrics = train_run(
         config,
         args.train[0],
@@ -53,6 +59,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         test_path=args.test,
         overwrite=args.overwrite,
         progress=not args.quiet,
+        engine=engine,
     )
     print(format_summary(metrics))
     read = metrics["data"]["train"]["label_format"]
@@ -107,6 +114,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     if (args.input is None) == (args.text is None):
         raise OdioError("give a file to score (INPUT, or - for standard input) or --text, not both")
+    _check_engine(args)
+    if args.engine == "ray":
+        if args.text is not None:
+            raise OdioError("--engine ray scores files; score --text here")
+        return _predict_on_ray(args)
     detector = Detector.load(args.model, runtime=_runtime(args.runtime), threads=args.threads)
     detector = detector.with_thresholds(_thresholds(args.threshold))
     if args.text is not None:
@@ -153,6 +165,39 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(
         json.dumps(summary, indent=2, ensure_ascii=False) if args.json else format_summary(summary)
     )
+    return 0
+
+
+def _predict_on_ray(args: argparse.Namespace) -> int:
+    """``odio predict --engine ray``: the same output, scored by a pool of Ray actors."""
+    from odio.inference.distributed import predict_on_ray
+
+    output = args.output
+    if output is None and Path(args.input).is_file():
+        inp = Path(args.input)
+        output = str(inp.with_name(f"{inp.stem}.predictions{inp.suffix}").name)
+    if output is None:
+        raise OdioError("--engine ray on a folder or URI needs -o OUTPUT")
+    report = predict_on_ray(
+        args.model,
+        args.input,
+        output,
+        text_column=args.text_column,
+        thresholds=_thresholds(args.threshold),
+        runtime=_runtime(args.runtime),
+        threads=args.threads,
+        actors=args.actors,
+        batch_size=args.batch_size,
+        actor_cpus=args.actor_cpus,
+        actor_gpus=args.actor_gpus,
+        address=args.address,
+        input_format=args.format,
+        sep=args.sep,
+        encoding=args.encoding,
+        out_format=args.output_format,
+        progress=not args.quiet,
+    )
+    print(report.summary())
     return 0
 
 
@@ -446,6 +491,51 @@ def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_engine_options(parser: argparse.ArgumentParser, local: str) -> Any:
+    group = parser.add_argument_group("engine (ray needs the ray extra: pip install 'odio[ray]')")
+    group.add_argument(
+        "--engine", choices=["local", "ray"], default="local", help=f"local: {local}"
+    )
+    group.add_argument(
+        "--address",
+        help="Ray cluster to use with --engine ray: auto, or ray://HEAD:10001 (default: "
+        "RAY_ADDRESS, else a local Ray on this machine's cores)",
+    )
+    return group
+
+
+RAY_ONLY = {
+    "address": None,
+    "fold_cpus": 1.0,
+    "fold_gpus": 0.0,
+    "actors": None,
+    "batch_size": 512,
+    "actor_cpus": 1.0,
+    "actor_gpus": 0.0,
+}
+"""Options that only --engine ray reads, with their defaults."""
+
+
+def _check_engine(args: argparse.Namespace) -> None:
+    """A Ray option without ``--engine ray`` is a mistake, not something to ignore."""
+    if args.engine == "ray":
+        return
+    for name, default in RAY_ONLY.items():
+        if getattr(args, name, default) != default:
+            flag = "--" + name.replace("_", "-")
+            raise OdioError(f"{flag} is a setting of --engine ray: add --engine ray or drop it")
+
+
+def _resources(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value!r}")
+    return number
+
+
 def _fraction(value: str) -> float:
     try:
         number = float(value)
@@ -568,6 +658,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_setting_flags(train)
     train.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    engine = _add_engine_options(train, "folds one after another here; ray: each fold a Ray task")
+    engine.add_argument(
+        "--fold-cpus",
+        type=_resources,
+        default=1.0,
+        help="CPUs per fold with --engine ray",
+    )
+    engine.add_argument(
+        "--fold-gpus",
+        type=_resources,
+        default=0.0,
+        help="GPUs per fold with --engine ray",
+    )
     train.set_defaults(func=cmd_train)
 
     evaluate = _command(
@@ -646,6 +749,23 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--encoding", default="utf-8", help="INPUT's encoding")
     _add_threshold_option(predict)
     _add_runtime_options(predict)
+    engine = _add_engine_options(
+        predict, "stream the file here; ray: Ray Data, a file or a folder, a pool of actors"
+    )
+    engine.add_argument(
+        "--actors",
+        type=_positive,
+        help="actors scoring at once with --engine ray (default: as many as the CPUs, or "
+        "GPUs with --actor-gpus, hold)",
+    )
+    engine.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=512,
+        help="rows per batch sent to an actor with --engine ray",
+    )
+    engine.add_argument("--actor-cpus", type=_resources, default=1.0, help="CPUs per actor")
+    engine.add_argument("--actor-gpus", type=_resources, default=0.0, help="GPUs per actor")
     predict.set_defaults(func=cmd_predict)
 
     info = _command(

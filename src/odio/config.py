@@ -48,6 +48,8 @@ FLAGS: dict[str, str] = {
     "transformer.freeze_layers": "--freeze-layers",
     "transformer.accelerator": "--accelerator",
     "transformer.devices": "--devices",
+    "transformer.strategy": "--strategy",
+    "transformer.num_nodes": "--num-nodes",
     "transformer.precision": "--precision",
 }
 """The settings that ``odio train`` also takes as flags (dotted YAML key -> flag)."""
@@ -264,13 +266,14 @@ class TransformerConfig(_Settings):
     devices: str = "auto"
     """Lightning devices: auto, a count such as 2, or a list such as 0,1."""
     strategy: str = "auto"
-    """Lightning strategy, e.g. ddp for several GPUs."""
+    """Lightning strategy, e.g. ddp for several devices: on one machine odio runs it in
+    spawned workers (gloo on the CPU)."""
     precision: str = "32-true"
     """Lightning precision: 32-true, bf16-mixed or 16-mixed."""
     accumulate_grad_batches: int = Field(1, ge=1)
     """Gradient accumulation steps."""
     num_nodes: int = Field(1, ge=1)
-    """Machines for multi-node DDP."""
+    """Machines for multi-node DDP, each started by a cluster launcher (torchrun, SLURM)."""
     fast_dev_run: bool = False
     """Debug: run one training and one validation batch per fold."""
     overfit_batches: float = Field(0.0, ge=0)

@@ -376,6 +376,12 @@ class EncoderMember:
         """Where the classifier's weights are (and where it scores)."""
         return next(self.classifier.parameters()).device
 
+    def to(self, device: Any) -> EncoderMember:
+        """Move the classifier to ``device`` (e.g. ``"cpu"`` before the member is sent to a
+        machine without a GPU); returns the member."""
+        self.classifier.to(device)
+        return self
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities ``(n, n_labels)`` of normalised texts, in input order."""
         return self.predict_encoded(encode(self.tokenizer, texts, self.max_length))

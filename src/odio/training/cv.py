@@ -6,6 +6,10 @@ for trainers that stop early on it), which then predicts the held-out rows (each
 row gets exactly one out-of-fold probability) and the test rows. The test probabilities of
 the fold members are averaged ("blending"). :func:`fit_folds` runs it for one backend of a
 run and returns the members as a :class:`~odio.models.blend.Blend`.
+
+The folds are fitted by :func:`fit_fold`, run by an engine (:mod:`odio.training.engines`):
+here one after another, or as Ray tasks; either way the results are put together in fold
+order, so the out-of-fold and test probabilities do not depend on where the folds ran.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from odio.metrics import headline, score, tune_thresholds
 from odio.models.blend import Blend
 from odio.text.augment import augment
 from odio.text.preprocess import preprocess_many
+from odio.training.engines import Engine, LocalEngine
 from odio.training.trainers import Trainer, backend_name, default_preprocess
 
 log = logging.getLogger(__name__)
@@ -80,6 +85,7 @@ def cross_validate(
     test_texts: Sequence[str] | None = None,
     metric: str = "auto",
     progress: bool = True,
+    engine: Engine | None = None,
 ) -> CVResult:
     """Fit one member per fold and collect out-of-fold and blended test probabilities.
 
@@ -99,6 +105,9 @@ def cross_validate(
         test_texts: normalised test texts, predicted by every fold member and averaged.
         metric: the headline metric of the fold scores (see :func:`odio.metrics.score`).
         progress: show progress bars (folds, and epochs for trainers that have them).
+        engine: where the folds run (default: here, one after another; see
+            :mod:`odio.training.engines`). The results are assembled in fold order, so they
+            do not depend on the engine.
 
     Example:
         >>> from odio.config import TfidfConfig
@@ -110,6 +119,7 @@ def cross_validate(
         >>> res.oof.shape, len(res.members)
         ((20, 1), 2)
     """
+    engine = engine or LocalEngine()
     Y = np.atleast_2d(np.asarray(Y))
     fold_ids = np.asarray(fold_ids)
     n_folds = int(fold_ids.max()) + 1
@@ -119,42 +129,54 @@ def cross_validate(
         raise ValueError("rows of extra sources (fold -1) must come after the scored rows")
     inputs = trainer.encode(texts)
     test_inputs = None if test_texts is None else trainer.encode(test_texts)
+    job = FoldJob(
+        trainer,
+        inputs,
+        Y,
+        fold_ids,
+        test_inputs,
+        known=known,
+        exclude=exclude,
+        bars=progress and not engine.remote,
+        portable=engine.remote,
+    )
+    bar = tqdm(total=n_folds, desc="folds", unit="fold", disable=not progress)
+    scores: dict[int, dict[str, Any]] = {}
+
+    def started(fold: int) -> None:
+        bar.set_description(fold_name(fold, n_folds))
+
+    def done(fold: int, out: FoldOutput) -> None:
+        scores[fold] = score(Y[fold_ids == fold], out.oof, labels, metric=metric)
+        value = headline(scores[fold])
+        log.debug("fold %d: %s %.4f (%.1fs)", fold, scores[fold]["metric"], value, out.seconds)
+        # folds finish in any order on Ray: name the one that did
+        name = f"fold {fold} " * engine.remote + scores[fold]["metric"]
+        bar.set_postfix({name: f"{value:.3f}"})
+        bar.update(1)
+
+    try:
+        outputs = engine.run_folds(fit_fold, job, range(n_folds), started=started, done=done)
+    finally:
+        bar.close()
     oof = np.full(Y.shape, np.nan)
     test_sum = None if test_inputs is None else np.zeros((len(test_inputs), Y.shape[1]))
     folds: list[FoldResult] = []
-    members: list[Any] = []
-    bar = tqdm(range(n_folds), desc="folds", unit="fold", disable=not progress)
-    for fold in bar:
-        name = f"fold {fold} ({fold + 1}/{n_folds})"
-        bar.set_description(name)
+    for fold, out in enumerate(outputs):
         val = fold_ids == fold
-        train_idx, val_idx = np.flatnonzero(exclude != fold), np.flatnonzero(val)
-        val_inputs = [inputs[i] for i in val_idx]
-        start = time.perf_counter()
-        fitted = trainer.fit(
-            [inputs[i] for i in train_idx],
-            Y[train_idx],
-            validation=(val_inputs, Y[val_idx]),
-            known=None if known is None else known[train_idx],
-            progress=name if progress else None,
+        oof[val] = out.oof
+        if test_sum is not None and out.test is not None:
+            test_sum += out.test  # in fold order, whatever order the folds finished in
+        folds.append(
+            FoldResult(
+                fold=fold,
+                train_rows=int((exclude != fold).sum()),
+                val_rows=int(val.sum()),
+                scores=scores[fold],
+                seconds=out.seconds,
+                history=list(out.history),
+            )
         )
-        oof[val_idx] = trainer.predict(fitted.member, val_inputs)
-        if test_sum is not None and test_inputs is not None:
-            test_sum += trainer.predict(fitted.member, test_inputs)
-        seconds = time.perf_counter() - start
-        result = FoldResult(
-            fold=fold,
-            train_rows=len(train_idx),
-            val_rows=len(val_idx),
-            scores=score(Y[val_idx], oof[val_idx], labels, metric=metric),
-            seconds=seconds,
-            history=list(fitted.history),
-        )
-        value = headline(result.scores)
-        log.debug("fold %d: %s %.4f (%.1fs)", fold, result.scores["metric"], value, seconds)
-        bar.set_postfix({result.scores["metric"]: f"{value:.3f}"})
-        folds.append(result)
-        members.append(fitted.member)
     oof = oof[:scored]
     if np.isnan(oof).any():
         raise AssertionError("some training rows got no out-of-fold prediction")
@@ -163,9 +185,85 @@ def cross_validate(
         fold_ids=fold_ids,
         oof=oof,
         folds=folds,
-        members=members,
+        members=[out.member for out in outputs],
         test=None if test_sum is None else test_sum / n_folds,
     )
+
+
+@dataclass
+class FoldJob:
+    """What every fold of a cross-validation needs (shipped once to where folds run)."""
+
+    trainer: Trainer
+    inputs: list[Any]
+    """The encoded training texts."""
+    Y: np.ndarray
+    fold_ids: np.ndarray
+    test_inputs: list[Any] | None
+    """The encoded test texts, or ``None``."""
+    known: np.ndarray | None = None
+    """The labels each row has (``None``: all)."""
+    exclude: np.ndarray | None = None
+    """The fold whose training set must not hold each row (``None``: ``fold_ids``)."""
+    bars: bool = False
+    """Show the trainer's progress bar, named after the fold."""
+    portable: bool = False
+    """Move the member to the CPU before returning it (it travels to another process)."""
+
+
+class FoldOutput(NamedTuple):
+    """What one fold produced."""
+
+    member: Any
+    oof: np.ndarray
+    """Probabilities of the held-out rows, in row order."""
+    test: np.ndarray | None
+    """Probabilities of the test rows."""
+    seconds: float
+    history: list[dict[str, float]]
+
+
+def fold_name(fold: int, n_folds: int) -> str:
+    """How progress names a fold: its number as in tables and plots, then its place.
+
+    >>> fold_name(0, 5)
+    'fold 0 (1/5)'
+    """
+    return f"fold {fold} ({fold + 1}/{n_folds})"
+
+
+def fit_fold(job: FoldJob, fold: int) -> FoldOutput:
+    """Fit a member on every fold but ``fold``, and predict ``fold`` and the test rows.
+
+    Example:
+        >>> from odio.training.tfidf import TfidfTrainer
+        >>> texts = ["odio a todos", "que lindo dia", "los odio", "buen dia"] * 3
+        >>> job = FoldJob(TfidfTrainer(), texts, np.array([[1], [0]] * 6), np.arange(12) % 2,
+        ...               None)
+        >>> fit_fold(job, 0).oof.shape
+        (6, 1)
+    """
+    n_folds = int(job.fold_ids.max()) + 1
+    exclude = job.fold_ids if job.exclude is None else job.exclude
+    train_idx, val_idx = np.flatnonzero(exclude != fold), np.flatnonzero(job.fold_ids == fold)
+    val_inputs = [job.inputs[i] for i in val_idx]
+    start = time.perf_counter()
+    fitted = job.trainer.fit(
+        [job.inputs[i] for i in train_idx],
+        job.Y[train_idx],
+        validation=(val_inputs, job.Y[val_idx]),
+        known=None if job.known is None else job.known[train_idx],
+        progress=fold_name(fold, n_folds) if job.bars else None,
+    )
+    oof = job.trainer.predict(fitted.member, val_inputs)
+    test = None
+    if job.test_inputs is not None:
+        test = job.trainer.predict(fitted.member, job.test_inputs)
+    seconds = time.perf_counter() - start
+    member = fitted.member
+    if job.portable and hasattr(member, "to"):
+        member = member.to("cpu")  # a GPU member must load where there is no GPU
+    return FoldOutput(member, oof, test, seconds, list(fitted.history))
 
 
 class FoldsFit(NamedTuple):
@@ -185,10 +283,12 @@ def fit_folds(
     *,
     sources: Sequence[LabelledData] = (),
     progress: bool = True,
+    engine: Engine | None = None,
 ) -> FoldsFit:
     """Cross-validate one backend (``config.model``) in ``fold_ids``, with its normalisation
-    (``config.preprocess``, or the backend's default). Rows of extra ``sources`` join the
-    training set of every fold; only ``train``'s rows are scored.
+    (``config.preprocess``, or the backend's default), its folds run by ``engine``. Rows
+    of extra ``sources`` join the training set of every fold; only ``train``'s rows are
+    scored.
 
     Example:
         >>> fit = fit_folds(RunConfig(), train, None, fold_ids)  # doctest: +SKIP
@@ -222,6 +322,7 @@ def fit_folds(
         test_texts=None if test is None else preprocess_many(test.texts, preprocess),
         metric=config.headline(train.labels),
         progress=progress,
+        engine=engine,
     )
     blend = Blend(
         result.members,

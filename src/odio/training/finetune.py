@@ -13,7 +13,13 @@ defects fixed:
    and grouped by length;
 6. ``compile`` falls back to eager with a one-line warning when compilation fails;
 7. accelerator, devices, strategy, precision, accumulation and nodes pass through to Lightning;
+   ``ddp`` on one machine runs in-process (spawned workers, gloo on the CPU), see
+   :func:`lightning_strategy`;
 8. predictions after training run on the device the model trained on.
+
+Under DDP every process trains on its share of the batches and validates on the whole
+held-out fold (so ``val_loss`` is exact and equal on every process); only rank 0's
+weights, best checkpoint and history are kept.
 
 The fitted model is an :class:`~odio.models.encoder.EncoderMember`, which scores without
 Lightning. This is the only module of odio that imports Lightning.
@@ -24,11 +30,13 @@ Requires the ``transformer`` extra (torch, transformers, lightning).
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sys
 import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -126,6 +134,10 @@ class EncoderTrainer:
             encoder.get_input_embeddings().weight.requires_grad_(False)
         if c.freeze_layers:
             freeze_lower_layers(encoder, c.freeze_layers)
+        if getattr(encoder, "pooler", None) is not None:
+            # BERT-style poolers are never used (pooling is over token states): frozen, they
+            # get no update either way, and DDP does not wait for gradients they never get.
+            encoder.pooler.requires_grad_(False)
         classifier = EncoderClassifier(encoder, Y.shape[1], c.pooling, c.dropout)
 
         collate = Collator(pad_id(self.tokenizer))
@@ -159,9 +171,13 @@ class EncoderTrainer:
         module = FineTuner(classifier, c, pos_weight)
         module.train()  # from_pretrained returns modules in eval mode
         with tempfile.TemporaryDirectory(prefix="odio-ckpt-") as ckpt_dir, _quiet_lightning():
+            module.history_file = str(Path(ckpt_dir) / "history.json")
             trainer, checkpoint = self._trainer(ckpt_dir, val_loader is not None, progress)
             trainer.fit(module, train_loader, val_loader)
-            if checkpoint is not None and checkpoint.best_model_path:
+            if Path(module.history_file).is_file():
+                # written by rank 0: with spawned DDP workers, this process trained nothing
+                module.history = json.loads(Path(module.history_file).read_text("utf-8"))
+            if checkpoint is not None and checkpoint.best_model_path and trainer.is_global_zero:
                 # Defect 2 of the reference: predict with the best epoch, not the last.
                 state = torch.load(
                     checkpoint.best_model_path, map_location="cpu", weights_only=True
@@ -211,7 +227,7 @@ class EncoderTrainer:
             max_epochs=c.max_epochs,
             accelerator=c.accelerator,
             devices=_devices(c.devices),
-            strategy=c.strategy,
+            strategy=lightning_strategy(c.strategy, c.num_nodes),
             precision=c.precision,  # type: ignore[arg-type]  # Lightning validates it
             num_nodes=c.num_nodes,
             accumulate_grad_batches=c.accumulate_grad_batches,
@@ -226,6 +242,8 @@ class EncoderTrainer:
             num_sanity_val_steps=0,
             limit_val_batches=1.0 if with_validation else 0,
             default_root_dir=ckpt_dir,
+            # LengthGroupedBatches shards the training batches itself; validation is whole
+            use_distributed_sampler=False,
         )
         return trainer, checkpoint
 
@@ -273,6 +291,42 @@ def hand_off(classifier: EncoderClassifier, trainer: L.Trainer) -> None:
     and test predictions of a model trained on a GPU would run on the CPU.
     """
     classifier.to(trainer.strategy.root_device).eval()
+
+
+def lightning_strategy(strategy: str, num_nodes: int = 1) -> Any:
+    """The Lightning strategy for a setting: ``ddp`` started by odio on one machine becomes
+    DDP with spawned workers; anything else is Lightning's to resolve.
+
+    Lightning's plain ``ddp`` re-runs the command in a subprocess per device, which suits
+    a training script but not a k-fold loop inside ``odio train`` (every process would run
+    every fold and write the run directory). Spawned workers run only ``Trainer.fit``:
+    rank 0's weights, best checkpoint and history come back to this process, which goes on
+    alone. The process group uses gloo on the CPU and NCCL on GPUs (Lightning's choice).
+
+    When a cluster launcher started the processes (``torchrun``, SLURM: several nodes,
+    ``--num-nodes``), ``ddp`` stays as it is: every process runs the command, and only the
+    first writes the run directory (see :func:`odio.training.run.is_first_process`).
+
+    >>> lightning_strategy("auto")
+    'auto'
+    >>> type(lightning_strategy("ddp")).__name__
+    'DDPStrategy'
+    """
+    unused = "ddp_find_unused_parameters_true"
+    if strategy not in ("ddp", "ddp_spawn", unused) or _launched_externally(num_nodes):
+        return strategy
+    from lightning.pytorch.strategies import DDPStrategy
+
+    return DDPStrategy(start_method="spawn", find_unused_parameters=strategy == unused)
+
+
+def _launched_externally(num_nodes: int) -> bool:
+    """Whether a cluster launcher started this process as one rank of several."""
+    import os
+
+    ranks = ("LOCAL_RANK", "TORCHELASTIC_RUN_ID")
+    slurm = int(os.environ.get("SLURM_NTASKS", "1") or 1) > 1
+    return num_nodes > 1 or slurm or any(name in os.environ for name in ranks)
 
 
 def try_compile(model: EncoderClassifier, sample: dict[str, torch.Tensor]) -> bool:
@@ -323,7 +377,9 @@ class Collator:
 class LengthGroupedBatches(torch.utils.data.Sampler):
     """Shuffled batches of similar-length items: sort within shuffled pools of 50 batches.
 
-    Seeded and reshuffled each epoch (``set_epoch``), so runs are reproducible.
+    Seeded and reshuffled each epoch (``set_epoch``), so runs are reproducible. Under DDP
+    every process draws the same batches and keeps every ``world_size``-th one from its
+    rank on (the first ones repeat so that every process takes as many steps).
     """
 
     def __init__(self, lengths: Sequence[int], batch_size: int, seed: int, group: bool) -> None:
@@ -337,9 +393,21 @@ class LengthGroupedBatches(torch.utils.data.Sampler):
         self.epoch = epoch
 
     def __len__(self) -> int:
+        _, world = _rank_and_world()
+        return -(-self._n_batches() // world)
+
+    def _n_batches(self) -> int:
         return -(-len(self.lengths) // self.batch_size)
 
     def __iter__(self) -> Iterator[list[int]]:
+        rank, world = _rank_and_world()
+        batches = list(self._batches())
+        if world > 1:
+            batches += batches[: len(self) * world - len(batches)]
+            batches = batches[rank::world]
+        yield from batches
+
+    def _batches(self) -> Iterator[list[int]]:
         rng = np.random.default_rng([self.seed, self.epoch])
         self.epoch += 1
         order = rng.permutation(len(self.lengths))
@@ -358,6 +426,14 @@ class LengthGroupedBatches(torch.utils.data.Sampler):
             yield batches[b]
 
 
+def _rank_and_world() -> tuple[int, int]:
+    """This process's rank and the number of processes (``(0, 1)`` outside DDP)."""
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
 class FineTuner(L.LightningModule):
     """The Lightning training loop around an :class:`EncoderClassifier`."""
 
@@ -369,6 +445,8 @@ class FineTuner(L.LightningModule):
         self.config = config
         self.loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
         self.history: list[dict[str, float]] = []
+        self.history_file: str | None = None
+        """Where rank 0 writes :attr:`history` when training ends."""
         self._train_losses: list[float] = []
         self._val_probs: list[np.ndarray] = []
         self._val_labels: list[np.ndarray] = []
@@ -392,7 +470,14 @@ class FineTuner(L.LightningModule):
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         logits = self.model(batch["input_ids"], batch["attention_mask"]).float()
         loss = self.masked_loss(logits, batch["labels"])
-        self.log("val_loss", loss, prog_bar=True, on_epoch=True, batch_size=len(batch["labels"]))
+        self.log(
+            "val_loss",
+            loss,
+            prog_bar=True,
+            on_epoch=True,
+            batch_size=len(batch["labels"]),
+            sync_dist=self.trainer.world_size > 1,  # equal on every process: no warning
+        )
         self._val_probs.append(torch.sigmoid(logits).cpu().numpy())
         self._val_labels.append(batch["labels"].cpu().numpy())
 
@@ -410,6 +495,10 @@ class FineTuner(L.LightningModule):
             }
         )
         self._train_losses, self._val_probs, self._val_labels = [], [], []
+
+    def on_train_end(self) -> None:
+        if self.history_file and self.trainer.is_global_zero:
+            Path(self.history_file).write_text(json.dumps(self.history), encoding="utf-8")
 
     def configure_optimizers(self) -> Any:
         from transformers import get_linear_schedule_with_warmup

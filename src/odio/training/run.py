@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -29,6 +30,7 @@ from odio.data.labelled import LabelledData, load_labelled, load_source
 from odio.metrics import decide, score_at_both
 from odio.models.modeldir import save_model
 from odio.training.cv import CVResult, fit_folds
+from odio.training.engines import Engine, LocalEngine
 from odio.training.rundir import building, check_out_dir
 from odio.training.stacking import cross_validate_stack
 from odio.training.trainers import backend_name, default_preprocess
@@ -45,6 +47,7 @@ def train_run(
     test_path: str | Path | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Cross-validate ``config.model`` on ``train_path``, score ``test_path``, save everything.
 
@@ -56,6 +59,9 @@ def train_run(
         test_path: labelled test tweets, scored by the blended fold models.
         overwrite: replace an earlier run at ``out_dir``.
         progress: show progress bars.
+        engine: where the folds run (default: here, one after another); see
+            :mod:`odio.training.engines`. It does not change what the run writes, apart
+            from ``metrics.json``'s ``engine`` and times.
 
     Returns:
         The contents of ``metrics.json``.
@@ -67,6 +73,7 @@ def train_run(
         0.71
     """
     start = time.perf_counter()
+    engine = engine or LocalEngine()
     check_out_dir(out_dir, overwrite=overwrite, inputs=[train_path, test_path])
     backend = backend_name(config.model)
     if config.preprocess is None and backend != "stack":  # each base of a stack has its own
@@ -83,12 +90,12 @@ def train_run(
     fold_ids = make_folds(train.Y, config.cv.folds, config.cv.seed, config.cv.split)
     if backend == "stack":
         stacked = cross_validate_stack(
-            config, train, test, fold_ids, sources=sources, progress=progress
+            config, train, test, fold_ids, sources=sources, progress=progress, engine=engine
         )
         result, thresholds = stacked.result, stacked.thresholds
     else:
         result, blend, thresholds = fit_folds(
-            config, train, test, fold_ids, sources=sources, progress=progress
+            config, train, test, fold_ids, sources=sources, progress=progress, engine=engine
         )
     seconds = time.perf_counter() - start
 
@@ -99,12 +106,17 @@ def train_run(
             for s in sources
             if s.known is not None
         ]
+    metrics["engine"] = engine.describe()
     rule = config.thresholds.decision_rule
     if backend == "stack":
         metrics["bases"] = {
             b.spec: b.metrics(train, test, metric=metrics["metric"], rule=rule)
             for b in stacked.bases
         }
+    if not is_first_process():
+        # DDP across nodes started by torchrun or SLURM: every process ran the folds
+        log.info("this process is not rank 0: the run directory is written by rank 0")
+        return metrics
     command = f"odio train {Path(train_path).name}" + (
         f" --test {Path(test_path).name}" if test_path else ""
     )
@@ -137,6 +149,21 @@ def train_run(
             json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8"
         )
     return metrics
+
+
+RANK_VARIABLES = ("RANK", "NODE_RANK", "SLURM_PROCID")
+"""Set by torchrun, Lightning's multi-node environment and SLURM to each process's rank."""
+
+
+def is_first_process() -> bool:
+    """Whether this process writes the run directory: it is not a later rank of a
+    multi-process launch (``--num-nodes`` with torchrun or SLURM runs ``odio train`` once
+    per process; rank 0 writes, the others only train).
+
+    >>> is_first_process()  # a plain odio train
+    True
+    """
+    return all(os.environ.get(name, "0").strip() in ("", "0") for name in RANK_VARIABLES)
 
 
 def _metrics(

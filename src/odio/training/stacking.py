@@ -29,6 +29,7 @@ from odio.metrics import score, score_at_both, tune_thresholds
 from odio.models.modeldir import find_model_dir, model_config, read_config, save_model, write_model
 from odio.models.stack import StackMeta, parse_stack, stack_description
 from odio.training.cv import CVResult, FoldResult, fit_folds
+from odio.training.engines import Engine
 from odio.training.rundir import RunData, is_run_dir, read_run
 
 log = logging.getLogger(__name__)
@@ -122,8 +123,10 @@ def cross_validate_stack(
     *,
     sources: Sequence[LabelledData] = (),
     progress: bool = True,
+    engine: Engine | None = None,
 ) -> StackResult:
-    """Cross-validate (or reuse) every base in ``fold_ids``, then the nested meta-model.
+    """Cross-validate (or reuse) every base in ``fold_ids`` (its folds run by ``engine``),
+    then the nested meta-model.
 
     Example:
         >>> cfg = RunConfig(model="stack:tfidf+runs/e5small")  # doctest: +SKIP
@@ -139,7 +142,7 @@ def cross_validate_stack(
         if is_run_dir(spec):
             bases.append(_reuse_run(Path(spec), train, test, fold_ids))
         else:
-            bases.append(_fit_base(config, spec, train, test, fold_ids, sources, progress))
+            bases.append(_fit_base(config, spec, train, test, fold_ids, sources, progress, engine))
     base_oof = [b.oof for b in bases]
     oof = nested_oof(base_oof, train.Y, fold_ids, config.stack)
     meta = StackMeta.fit(base_oof, train.Y, config.stack)
@@ -180,10 +183,11 @@ def _fit_base(
     fold_ids: np.ndarray,
     sources: Sequence[LabelledData],
     progress: bool,
+    engine: Engine | None,
 ) -> StackBase:
     sub = config.model_copy(update={"model": spec})
     result, blend, thresholds = fit_folds(
-        sub, train, test, fold_ids, sources=sources, progress=progress
+        sub, train, test, fold_ids, sources=sources, progress=progress, engine=engine
     )
     return StackBase(
         spec=spec,
