@@ -36,6 +36,7 @@ def test_without_ray_the_message_says_how_to_install_it(monkeypatch):
     )
 
 
+@pytest.mark.cluster
 def test_a_shipped_folder_unpacks_once_per_node(ray_local, tmp_path):
     model = tmp_path / "model"
     (model / "fold_0").mkdir(parents=True)

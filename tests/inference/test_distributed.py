@@ -51,6 +51,7 @@ def local_predictions(model, files, tmp_path, suffix) -> list[bytes]:
     return outputs
 
 
+@pytest.mark.cluster
 def test_a_folder_of_csv_files_gives_the_local_rows_and_probabilities(
     ray_local, tfidf_run, parts, tmp_path, capsys
 ):
@@ -68,6 +69,7 @@ def test_a_folder_of_csv_files_gives_the_local_rows_and_probabilities(
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
+@pytest.mark.cluster
 @pytest.mark.slow  # 2 more Ray Data jobs (~15 s); the CSV test covers the default run
 @pytest.mark.parametrize("kind", ["jsonl", "parquet"])
 def test_jsonl_and_parquet_folders_give_the_local_predictions(
@@ -97,6 +99,7 @@ class ExitsOnce(ScoreBatches):
         os._exit(1)
 
 
+@pytest.mark.cluster
 def test_a_killed_actor_loses_no_rows(ray_local, tfidf_run, parts, tmp_path, monkeypatch):
     from ray import cloudpickle
 

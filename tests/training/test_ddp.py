@@ -37,6 +37,7 @@ def test_batches_are_shared_out_between_processes(monkeypatch):
     assert shares[0] + shares[1] != whole and sorted(shares[0] + shares[1]) == sorted(whole)
 
 
+@pytest.mark.cluster
 @pytest.mark.slow
 def test_ddp_on_two_cpu_processes_trains_a_model_that_loads_and_predicts(
     tiny_encoder, split_files, tmp_path
@@ -68,6 +69,7 @@ def test_ddp_on_two_cpu_processes_trains_a_model_that_loads_and_predicts(
     assert np.allclose(detector.predict_proba(texts), expected[prob].to_numpy(), atol=1e-6)
 
 
+@pytest.mark.cluster
 def test_one_fold_on_two_cpu_processes(tiny_encoder, sample_frame):
     from odio.config import TransformerConfig
     from odio.text.preprocess import preprocess_many

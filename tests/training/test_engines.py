@@ -58,6 +58,7 @@ def test_without_the_extra_engine_ray_is_one_line(split_files, tmp_path, monkeyp
     )
 
 
+@pytest.mark.cluster
 def test_ray_engine_writes_what_the_local_engine_writes(
     ray_local, tfidf_run, split_files, tmp_path
 ):
@@ -91,6 +92,7 @@ class FailsOnFold(TfidfTrainer):
         return super().fit(inputs, Y, validation, **options)
 
 
+@pytest.mark.cluster
 def test_a_failing_fold_fails_the_run_cleanly(
     ray_local, split_files, tmp_path, monkeypatch, caplog
 ):
@@ -126,6 +128,7 @@ def test_a_failing_fold_fails_the_run_cleanly(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # nothing half-written
 
 
+@pytest.mark.cluster
 def test_fold_results_are_assembled_in_fold_order(ray_local):
     engine = RayEngine()
     finished = []
@@ -143,6 +146,7 @@ def _slow_square(shared, fold):
     return fold * fold
 
 
+@pytest.mark.cluster
 @pytest.mark.slow  # Ray workers importing torch and Lightning: 7-20 s
 def test_encoder_folds_on_ray_match_the_local_ones(ray_local, tiny_encoder, sample_frame):
     """Members trained in Ray workers come back to this process and predict as there."""
