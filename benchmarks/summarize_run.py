@@ -27,7 +27,7 @@ def summarize(run: Path) -> str:
         "|---|---|---|---|",
         f"| CV, mean ± std over {len(m['folds'])} folds (0.5) | "
         f"{cv['f1_custom']['mean']:.4f} ± {cv['f1_custom']['std']:.4f} | "
-        f"{cv['macro_f1']['mean']:.4f} | {cv['f1_' + first]['mean']:.4f} |",
+        f"{cv['macro_f1']['mean']:.4f} | {cv['main_f1']['mean']:.4f} |",
     ]
     for split in ("oof", "test"):
         for key in ("at_0.5", "tuned"):
