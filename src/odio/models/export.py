@@ -3,12 +3,12 @@
 ``export_onnx`` turns a saved encoder model directory into a self-contained ONNX one: the
 same ``config.json`` (labels, thresholds, normalisation; ``"runtime": "onnx"`` and the
 export's facts), the shared tokenizer, and one folder per member holding its graph (see
-:mod:`odio.models.onnx`). ``int8`` applies ONNX Runtime's *static* quantisation to the
-MatMul nodes: weights int8 per output channel, activations uint8 with ranges calibrated
-once, on tweets like the ones the model will score (by default the run's own training
-tweets, ``oof.csv``). Fixed activation ranges make a tweet's probabilities independent of
-the other tweets in its batch, which dynamic quantisation (ranges measured per batch)
-does not.
+:mod:`odio.models.onnx`). ``int8`` quantises the weight MatMuls statically (see
+:mod:`odio.models.quantize`): weights int8 per output channel, inputs smoothed and uint8
+with ranges calibrated once, on tweets like the ones the model will score (by default the
+run's own training tweets, ``oof.csv``). Fixed activation ranges make a tweet's
+probabilities independent of the other tweets in its batch, which dynamic quantisation
+(ranges measured per batch) does not.
 
 Requires the ``onnx`` and ``transformer`` extras.
 """
@@ -32,6 +32,7 @@ from odio.errors import OdioError
 from odio.extras import require
 from odio.files import staging_dir, swap_in
 from odio.models.protocols import HEAD_CONFIG
+from odio.models.quantize import SMOOTHING, quantize_int8
 
 OPSET = 17
 """The default ONNX opset."""
@@ -153,7 +154,8 @@ def export_onnx(
         info["onnx"] = {
             "file": file,
             "quantization": (
-                f"int8 static, MatMul nodes, calibrated on {len(calibrating)} tweets"
+                f"int8 static, MatMul inputs smoothed (alpha {SMOOTHING}), "
+                f"calibrated on {len(calibrating)} tweets"
                 if int8
                 else None
             ),
@@ -244,7 +246,7 @@ def _export_member(
     member: Any, folder: Path, calibration: list[str], *, opset: int, torch: Any
 ) -> None:
     """Write one member folder: the ONNX graph (int8 when ``calibration`` is given, see
-    :func:`_quantize`), the encoder's config, the member metadata."""
+    :func:`~odio.models.quantize.quantize_int8`), the encoder's config, the member metadata."""
     from odio.models.onnx import FP32_FILE, INT8_FILE
     from odio.text.tokens import encode, pad, pad_id
 
@@ -280,7 +282,7 @@ def _export_member(
         )
         if calibration:
             ids = encode(member.tokenizer, calibration, member.max_length)
-            _quantize(fp32, folder / INT8_FILE, ids, pad_id(member.tokenizer))
+            quantize_int8(fp32, folder / INT8_FILE, ids, pad_id(member.tokenizer))
             fp32.unlink()
     member.classifier.hf_config.save_pretrained(folder)
     meta = member.meta()
@@ -292,43 +294,6 @@ def _export_member(
         "int8": bool(calibration),
     }
     (folder / HEAD_CONFIG).write_text(json.dumps(meta, indent=2), encoding="utf-8")
-
-
-def _quantize(fp32: Path, int8: Path, ids: list[list[int]], padding: int) -> None:
-    """Static int8 quantisation of the MatMul nodes of ``fp32`` (QDQ format): weights per
-    output channel, activations per tensor with ranges calibrated on ``ids`` (token ids of
-    normalised tweets, fed in length-sorted padded batches as at prediction time)."""
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
-
-    from odio.text.tokens import length_batches, pad
-
-    class Batches(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.batches = iter(length_batches(ids, 32))
-
-        def get_next(self) -> dict[str, np.ndarray] | None:
-            rows = next(self.batches, None)
-            if rows is None:
-                return None
-            input_ids, mask = pad([ids[r] for r in rows], padding)
-            return {"input_ids": input_ids, "attention_mask": mask}
-
-    quantize_static(
-        fp32,
-        int8,
-        Batches(),
-        quant_format=QuantFormat.QDQ,
-        op_types_to_quantize=["MatMul"],
-        per_channel=True,
-        activation_type=QuantType.QUInt8,
-        weight_type=QuantType.QInt8,
-        extra_options={"MatMulConstBOnly": True},
-    )
 
 
 @contextlib.contextmanager
