@@ -117,6 +117,7 @@ def test_a_killed_actor_loses_no_rows(ray_local, tfidf_run, parts, tmp_path, mon
     pd.testing.assert_frame_equal(pd.read_csv(out, dtype=str), expected)
 
 
+@pytest.mark.cluster
 def test_mistakes_are_one_line_before_ray_starts(tfidf_run, parts, tmp_path):
     folder = parts["csv"][0].parent
     with pytest.raises(OdioError, match="not standard input"):

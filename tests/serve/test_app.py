@@ -345,7 +345,7 @@ def test_concurrent_requests_to_a_transformer_model(tiny_onnx, sample_frame, exp
     assert info["onnx"]["file"] == f"model{'.int8' if export == 'int8' else ''}.onnx"
     assert info["onnx"]["opset"] == 17
     if export == "int8":
-        assert info["onnx"]["quantization"].startswith("int8 static, MatMul nodes, calibrated on")
+        assert info["onnx"]["quantization"].startswith("int8 static, MatMul inputs smoothed")
 
 
 def test_a_missing_serve_extra_is_one_sentence(tfidf_run, monkeypatch, capsys):

@@ -85,6 +85,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.cluster
 def test_odio_serve_with_two_workers_answers(tfidf_run, tmp_path):
     port = free_port()
     log = tmp_path / "serve.log"
