@@ -98,52 +98,90 @@ def predict_file(
     except OSError as exc:
         raise OdioError(f"cannot write in {output_path.parent}: {_reason(exc)}") from None
     start = time.perf_counter()
-    rows = empty = 0
-    sink = _Sink(fmt, staged)
-    bar = tqdm(
-        desc="scoring",
-        unit=" rows",
-        bar_format="{desc}: {n_fmt}{unit} [{elapsed}{postfix}]",  # postfix: scored tweets/s
-        disable=not progress,
-    )
-    try:
+    with _ScoredOutput(fmt, output_path, staged, "scoring", progress, start) as out:
         for i, chunk in enumerate(iter_table(table, chunksize=chunksize, as_text=True)):
             if i == 0:
                 require_columns(table, chunk, [text_column])
-            scored = _score_chunk(detector, chunk, text_column)
+            out.write(_score_chunk(detector, chunk, text_column), detector.labels[0])
+    return out.report("standard output" if to_stdout else str(output_path))
+
+
+class _ScoredOutput:
+    """Scored frames written in order to ``output_path``, atomically: through ``staged``
+    (a staging file renamed when complete, removed on any failure; ``None`` writes standard
+    output). Counts rows and empty texts and shows them as a progress bar of tweets/s; a
+    full disk is one line."""
+
+    def __init__(
+        self,
+        fmt: str,
+        output_path: Path,
+        staged: Path | None,
+        desc: str,
+        progress: bool,
+        start: float,
+    ) -> None:
+        self.output_path = output_path
+        self.sink = _Sink(fmt, staged)
+        self.start = start
+        self.rows = self.empty = 0
+        self.bar = tqdm(
+            desc=desc,
+            unit=" rows",
+            bar_format="{desc}: {n_fmt}{unit} [{elapsed}{postfix}]",  # postfix: scored tweets/s
+            disable=not progress,
+        )
+
+    def __enter__(self) -> _ScoredOutput:
+        return self
+
+    def write(self, frame: pd.DataFrame, main_label: str) -> None:
+        try:
+            self.sink.write(frame)
+        except OSError as exc:  # a full disk, a quota, a file-size limit
+            raise OdioError(f"cannot write {self.output_path}: {_reason(exc)}") from None
+        self.rows += len(frame)
+        self.empty += int(frame[f"prob_{main_label}"].isna().sum())
+        rate = (self.rows - self.empty) / max(time.perf_counter() - self.start, 1e-9)
+        self.bar.set_postfix_str(f"{rate:.0f} tweets/s", refresh=False)
+        self.bar.update(len(frame))
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            if kind is None:
+                self._complete()
+                return
+        except BaseException:
+            self._discard()
+            raise
+        finally:
+            self.bar.close()
+        self._discard()  # the exception in the with block goes on
+
+    def _complete(self) -> None:
+        self.sink.close()
+        if self.sink.path is not None:
             try:
-                sink.write(scored)
-            except OSError as exc:  # a full disk, a quota, a file-size limit
-                raise OdioError(f"cannot write {output_path}: {_reason(exc)}") from None
-            rows += len(chunk)
-            empty += int(scored[f"prob_{detector.labels[0]}"].isna().sum())
-            rate = (rows - empty) / max(time.perf_counter() - start, 1e-9)
-            bar.set_postfix_str(f"{rate:.0f} tweets/s", refresh=False)
-            bar.update(len(chunk))
-        sink.close()
-        if sink.path is not None:
-            try:
-                os.replace(sink.path, output_path)
+                os.replace(self.sink.path, self.output_path)
             except OSError as exc:
-                raise OdioError(f"cannot write {output_path}: {_reason(exc)}") from None
-    except BaseException:
+                raise OdioError(f"cannot write {self.output_path}: {_reason(exc)}") from None
+
+    def _discard(self) -> None:
         with contextlib.suppress(Exception):  # a full disk fails the close too
-            sink.close()
-        if sink.path is not None:
-            sink.path.unlink(missing_ok=True)
-        raise
-    finally:
-        bar.close()
-    report = PredictReport(
-        output="standard output" if to_stdout else str(output_path),
-        rows=rows,
-        scored=rows - empty,
-        empty=empty,
-        seconds=time.perf_counter() - start,
-    )
-    if empty:
-        log.warning("%d rows had an empty text: kept with empty outputs", empty)
-    return report
+            self.sink.close()
+        if self.sink.path is not None:
+            self.sink.path.unlink(missing_ok=True)
+
+    def report(self, output: str) -> PredictReport:
+        if self.empty:
+            log.warning("%d rows had an empty text: kept with empty outputs", self.empty)
+        return PredictReport(
+            output=output,
+            rows=self.rows,
+            scored=self.rows - self.empty,
+            empty=self.empty,
+            seconds=time.perf_counter() - self.start,
+        )
 
 
 def _reason(exc: OSError) -> str:

@@ -28,20 +28,18 @@ from __future__ import annotations
 import contextlib
 import csv
 import logging
-import os
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from odio.cluster import ShippedDir, connect, require_ray, ship_dir, unpack
 from odio.data.tables import FORMATS, STDIN, Table, _name_index, format_of, require_columns
 from odio.errors import OdioError
 from odio.files import staging_file
-from odio.inference.batch import PredictReport, _score_chunk, _Sink
+from odio.inference.batch import PredictReport, _score_chunk, _ScoredOutput
 from odio.inference.detector import Detector
 from odio.models.modeldir import find_model_dir, read_config
 
@@ -159,67 +157,38 @@ def predict_on_ray(
         actor_gpus,
         shipped.size / 1e6,
     )
-    rows = empty = 0
     labels = list(config["labels"])
-    sink = _Sink(fmt, staging_file(output_path))
-    bar = tqdm(
-        desc="scoring on ray",
-        unit=" rows",
-        bar_format="{desc}: {n_fmt}{unit} [{elapsed}{postfix}]",
-        disable=not progress,
+    written = _ScoredOutput(
+        fmt, output_path, staging_file(output_path), "scoring on ray", progress, start
     )
-    try:
-        with _data_context(progress=False):
-            dataset = _read(kind, files, fs, column, sep, encoding, source)
-            scored = dataset.map_batches(
-                ScoreBatches,
-                fn_constructor_kwargs={
-                    "model": shipped,
-                    "text_column": column,
-                    "thresholds": dict(thresholds or {}),
-                    "runtime": runtime,
-                    "threads": threads or max(1, int(actor_cpus)),
-                },
-                batch_size=batch_size,
-                batch_format="pandas",
-                # A fixed pool; Ray Data restarts a dead actor and retries its batch
-                # (max_restarts=-1, max_task_retries=-1 are its defaults for actor pools).
-                compute=ray.data.ActorPoolStrategy(size=actors),
-                num_cpus=actor_cpus,
-                num_gpus=actor_gpus or None,
-            )
-            for table in _batches(scored):
-                frame = _plain_strings(table).to_pandas()
-                if kind in ("csv", "tsv"):
-                    frame = _name_index(frame)  # "Unnamed: 0" is "", as read locally
-                for label in labels:
-                    # Arrow has no nullable int8 in pandas' default mapping: restore Int8
-                    frame[f"pred_{label}"] = frame[f"pred_{label}"].astype("Int8")
-                sink.write(frame)
-                rows += len(frame)
-                empty += int(frame[f"prob_{labels[0]}"].isna().sum())
-                rate = (rows - empty) / max(time.perf_counter() - start, 1e-9)
-                bar.set_postfix_str(f"{rate:.0f} tweets/s", refresh=False)
-                bar.update(len(frame))
-        sink.close()
-        if sink.path is not None:
-            os.replace(sink.path, output_path)
-    except BaseException:
-        sink.close()
-        if sink.path is not None:
-            sink.path.unlink(missing_ok=True)
-        raise
-    finally:
-        bar.close()
-    if empty:
-        log.warning("%d rows had an empty text: kept with empty outputs", empty)
-    return PredictReport(
-        output=str(output_path),
-        rows=rows,
-        scored=rows - empty,
-        empty=empty,
-        seconds=time.perf_counter() - start,
-    )
+    with written, _data_context(progress=False):
+        dataset = _read(kind, files, fs, column, sep, encoding, source)
+        scored = dataset.map_batches(
+            ScoreBatches,
+            fn_constructor_kwargs={
+                "model": shipped,
+                "text_column": column,
+                "thresholds": dict(thresholds or {}),
+                "runtime": runtime,
+                "threads": threads or max(1, int(actor_cpus)),
+            },
+            batch_size=batch_size,
+            batch_format="pandas",
+            # A fixed pool; Ray Data restarts a dead actor and retries its batch
+            # (max_restarts=-1, max_task_retries=-1 are its defaults for actor pools).
+            compute=ray.data.ActorPoolStrategy(size=actors),
+            num_cpus=actor_cpus,
+            num_gpus=actor_gpus or None,
+        )
+        for table in _batches(scored):
+            frame = _plain_strings(table).to_pandas()
+            if kind in ("csv", "tsv"):
+                frame = _name_index(frame)  # "Unnamed: 0" is "", as read locally
+            for label in labels:
+                # Arrow has no nullable int8 in pandas' default mapping: restore Int8
+                frame[f"pred_{label}"] = frame[f"pred_{label}"].astype("Int8")
+            written.write(frame, labels[0])
+    return written.report(str(output_path))
 
 
 def _batches(dataset: Any) -> Iterator[Any]:

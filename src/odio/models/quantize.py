@@ -130,14 +130,14 @@ def _channel_maxima(
     import onnx
     import onnxruntime as ort
 
+    from odio.models.onnx import session_options
+
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
     for name in names:
         probe.graph.output.append(onnx.helper.make_empty_tensor_value_info(name))
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
     session = ort.InferenceSession(
-        probe.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        probe.SerializeToString(), session_options(), providers=["CPUExecutionProvider"]
     )
     maxima: dict[str, np.ndarray] = {}
     for batch in batches:
