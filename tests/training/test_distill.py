@@ -14,24 +14,34 @@ from odio.inference.detector import Detector
 def test_a_tfidf_student_learns_the_teachers_probabilities(
     tfidf_run, split_files, tmp_path, capsys
 ):
-    _, test = split_files
+    train, test = split_files
     out = tmp_path / "student"
+    new = ["ándate a tu país", "qué rico el completo", "los flaites otra vez"]
+    unlabelled = tmp_path / "unlabelled.csv"
+    pd.DataFrame(
+        {
+            "text": pd.read_csv(test)["text"].tolist()[:10]
+            + [" " + t for t in pd.read_csv(train)["text"].tolist()[:5]]
+            + new
+            + new[:1]
+        }
+    ).to_csv(unlabelled, index=False)
     assert (
-        main(["distill", str(tfidf_run), "--out", str(out), "--unlabelled", str(test), "-q"]) == 0
+        main(["distill", str(tfidf_run), "--out", str(out), "--unlabelled", str(unlabelled)]) == 0
     )
-    printed = capsys.readouterr().out
+    printed, err = capsys.readouterr()
+    # test tweets would make the student's test score one on tweets it was taught with
+    assert "left out 10 tweets of the test set, 5 of the training set and 1 repeats" in err
     assert "teacher on the run's test set" in printed and "student on the run's test set" in printed
     student, teacher = Detector.load(out), Detector.load(tfidf_run)
     assert len(student.model.members) == 1 and len(teacher.model.members) == 3
     np.testing.assert_array_equal(student.thresholds, teacher.thresholds)
     texts = pd.read_csv(test)["text"].tolist()
     gap = np.abs(student.predict_proba(texts) - teacher.predict_proba(texts)).mean()
-    assert gap < 0.1  # it mimics the ensemble on the tweets it was taught with
+    assert gap < 0.1  # it mimics the ensemble on tweets it never saw
     config = json.loads((out / "config.json").read_text())
-    assert (
-        config["distilled_from"]["members"] == 3
-        and config["distilled_from"]["unlabelled_rows"] == 53
-    )
+    distilled_from = config["distilled_from"]
+    assert distilled_from["members"] == 3 and distilled_from["unlabelled_rows"] == len(new)
     assert (
         "student" in config["distilled_from"]
         and "distilled" in (out / "README.md").read_text().lower()

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from odio.config import RunConfig
-from odio.data.labelled import load_labelled
+from odio.data.labelled import LabelledData, load_labelled
 from odio.data.tables import Table, is_text, read_table, require_columns
 from odio.errors import OdioError
 from odio.files import staging_dir, swap_in
@@ -82,7 +82,14 @@ def distill_run(
     oof = run.frame("oof")
     texts = oof["text"].astype(str).tolist()
     Y = run.arrays("oof")[1]
-    extra = _unlabelled_texts(unlabelled, config.data.text_column) if unlabelled else []
+    test = _test_set(run)
+    extra: list[str] = []
+    if unlabelled:
+        extra = _new_texts(
+            _unlabelled_texts(unlabelled, config.data.text_column),
+            training=texts,
+            test=test.texts if test else [],
+        )
     if extra:
         log.info("labelling %d unlabelled tweets with the teacher", len(extra))
         texts += extra
@@ -103,7 +110,7 @@ def distill_run(
         backend=backend,
         base_model=None if backend == "tfidf" else config.model,
     )
-    scores = _test_scores(run, {"teacher": teacher, "student": blend}, thresholds, rule)
+    scores = _test_scores(run, test, {"teacher": teacher, "student": blend}, thresholds, rule)
     info = {
         **{k: v for k, v in saved.items() if k in ("data", "metric")},
         "distilled_from": {
@@ -153,6 +160,44 @@ def _unlabelled_texts(path: str | Path, text_column: str) -> list[str]:
     return [t for t in frame[text_column] if is_text(t)]
 
 
+def _new_texts(texts: list[str], *, training: list[str], test: list[str]) -> list[str]:
+    """``texts`` less repeats and tweets of the training or test set (whitespace aside).
+
+    A training tweet already has its out-of-fold soft label, and a test tweet taught to the
+    student would make its test score a score on data it was fitted to.
+
+    Example:
+        >>> _new_texts(["a", "b ", "b", "c", "d"], training=["a"], test=["c"])
+        ['b ', 'd']
+    """
+    trained = {t.strip() for t in training}
+    held_out = {t.strip() for t in test}
+    kept: list[str] = []
+    seen: set[str] = set()
+    repeats = in_training = in_test = 0
+    for text in texts:
+        key = text.strip()
+        if key in held_out:
+            in_test += 1
+        elif key in trained:
+            in_training += 1
+        elif key in seen:
+            repeats += 1
+        else:
+            seen.add(key)
+            kept.append(text)
+    if in_training or in_test or repeats:
+        log.warning(
+            "unlabelled: left out %d tweets of the test set, %d of the training set and "
+            "%d repeats; %d remain",
+            in_test,
+            in_training,
+            repeats,
+            len(kept),
+        )
+    return kept
+
+
 def _kept_epochs(metrics: dict[str, Any]) -> int | None:
     """The mean epoch the teacher's folds kept (lowest validation loss), rounded."""
     kept = [best_epoch(f.get("history") or []) for f in metrics.get("folds") or []]
@@ -160,14 +205,24 @@ def _kept_epochs(metrics: dict[str, Any]) -> int | None:
     return max(1, round(float(np.mean(epochs)))) if epochs else None
 
 
-def _test_scores(
-    run: RunData, models: dict[str, TextModel], thresholds: np.ndarray, rule: str
-) -> dict[str, Any]:
-    """Each model on the run's test file, at 0.5 and at the (teacher's tuned) thresholds."""
+def _test_set(run: RunData) -> LabelledData | None:
+    """The run's test file, when it had one and it is still there."""
     test_path = (run.metrics.get("data") or {}).get("test", {}).get("path")
     if not test_path or not Path(test_path).is_file():
+        return None
+    return load_labelled(test_path, _run_config(run).data, training=False)
+
+
+def _test_scores(
+    run: RunData,
+    test: LabelledData | None,
+    models: dict[str, TextModel],
+    thresholds: np.ndarray,
+    rule: str,
+) -> dict[str, Any]:
+    """Each model on the run's test set, at 0.5 and at the (teacher's tuned) thresholds."""
+    if test is None:
         return {}
-    test = load_labelled(test_path, _run_config(run).data, training=False)
     metric = run.metrics.get("metric", "auto")
     return {
         name: {
