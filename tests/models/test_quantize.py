@@ -16,7 +16,7 @@ from odio.text.tokens import encode, pad_id
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-from odio.models.quantize import _batches, quantize_int8, smooth  # noqa: E402
+from odio.models.quantize import calibration_batches, quantize_int8, smooth  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def probabilities(graph: Path | bytes, batches) -> np.ndarray:
 
 
 def test_smoothing_keeps_the_function(outlier_graph, tokens):
-    batches = _batches(*tokens)
+    batches = calibration_batches(*tokens)
     smoothed = smooth(outlier_graph, batches)
     assert sum(n.op_type == "Mul" and n.name.startswith("smooth_") for n in smoothed.graph.node)
     before = probabilities(outlier_graph, batches)
@@ -67,7 +67,7 @@ def test_smoothing_keeps_the_function(outlier_graph, tokens):
 def test_int8_follows_fp32_despite_an_outlier_channel(outlier_graph, tokens, tmp_path):
     """Per-tensor scales without smoothing moved these probabilities by up to 0.13."""
     ids, padding = tokens
-    batches = _batches(ids, padding)
+    batches = calibration_batches(ids, padding)
     int8 = tmp_path / "model.int8.onnx"
     quantize_int8(outlier_graph, int8, ids, padding)
     diff = np.abs(probabilities(int8, batches) - probabilities(outlier_graph, batches))

@@ -45,14 +45,27 @@ def quantize_int8(
         >>> quantize_int8(Path("fold_0/model.onnx"), Path("fold_0/model.int8.onnx"),
         ...               [[0, 57, 2], [0, 12, 9, 2]], padding=1)  # doctest: +SKIP
     """
+    batches = calibration_batches(ids, padding)
+    quantize_matmuls(smooth(fp32, batches, alpha), int8, batches)
+
+
+def quantize_matmuls(
+    model: Any, int8: Path, batches: Sequence[dict[str, np.ndarray]], *, outputs_fp32: bool = True
+) -> None:
+    """ONNX Runtime's static quantisation (QDQ) of the weight MatMuls of ``model`` (a path or
+    an ``onnx.ModelProto``) into ``int8``: weights int8 per output channel, inputs uint8
+    with ranges calibrated on ``batches``, outputs fp32 unless ``outputs_fp32`` is False.
+
+    Example:
+        >>> quantize_matmuls(Path("model.onnx"), Path("model.int8.onnx"),
+        ...                  calibration_batches([[0, 57, 2]], padding=1))  # doctest: +SKIP
+    """
     from onnxruntime.quantization import (
         CalibrationDataReader,
         QuantFormat,
         QuantType,
         quantize_static,
     )
-
-    batches = _batches(ids, padding)
 
     class Batches(CalibrationDataReader):
         def __init__(self) -> None:
@@ -61,8 +74,11 @@ def quantize_int8(
         def get_next(self) -> dict[str, np.ndarray] | None:
             return next(self.rest, None)
 
+    extra: dict[str, Any] = {"MatMulConstBOnly": True}  # not attention's activation products
+    if outputs_fp32:
+        extra["OpTypesToExcludeOutputQuantization"] = ["MatMul"]
     quantize_static(
-        smooth(fp32, batches, alpha),
+        model,
         int8,
         Batches(),
         quant_format=QuantFormat.QDQ,
@@ -70,10 +86,7 @@ def quantize_int8(
         per_channel=True,
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
-        extra_options={
-            "MatMulConstBOnly": True,  # not the attention's activation x activation products
-            "OpTypesToExcludeOutputQuantization": ["MatMul"],
-        },
+        extra_options=extra,
     )
 
 
@@ -150,7 +163,13 @@ def _channel_maxima(
     return maxima
 
 
-def _batches(ids: Sequence[Sequence[int]], padding: int) -> list[dict[str, np.ndarray]]:
+def calibration_batches(ids: Sequence[Sequence[int]], padding: int) -> list[dict[str, np.ndarray]]:
+    """ONNX inputs of ``ids`` in length-sorted padded batches, as the model sees them when
+    it scores.
+
+    >>> [b["input_ids"].shape for b in calibration_batches([[0, 5, 2], [0, 2]], padding=1)]
+    [(2, 3)]
+    """
     from odio.text.tokens import length_batches, pad
 
     out = []
