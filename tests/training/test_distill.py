@@ -61,3 +61,26 @@ def test_an_encoder_student_saves_loads_predicts_and_exports(tiny_run, tmp_path)
     # int8 calibrates on the teacher run's training tweets
     assert main(["export", str(out), "--quantize", "int8", "-o", str(tmp_path / "onnx")]) == 0
     assert Detector.load(tmp_path / "onnx").predict_proba(texts).shape == (2, 5)
+
+
+def test_unlabelled_tweets_are_compared_as_the_model_sees_them(tfidf_run, split_files, tmp_path):
+    _, test = split_files
+    tweet = pd.read_csv(test)["text"].tolist()[0]
+    unlabelled = tmp_path / "unlabelled.csv"
+    pd.DataFrame(
+        {
+            "text": [
+                tweet.replace(" ", "   ") + "\n",  # the test tweet, to the model
+                "jajajajaja ándate!!!!!",
+                "jajaja  ándate!!!",  # the same tweet, to the model
+                "qué rico el completo",
+            ]
+        }
+    ).to_csv(unlabelled, index=False)
+    out = tmp_path / "student"
+    assert (
+        main(["distill", str(tfidf_run), "--out", str(out), "--unlabelled", str(unlabelled), "-q"])
+        == 0
+    )
+    config = json.loads((out / "config.json").read_text())
+    assert config["distilled_from"]["unlabelled_rows"] == 2

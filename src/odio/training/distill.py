@@ -80,19 +80,22 @@ def distill_run(
         teacher.preprocess if same and isinstance(teacher, Blend) else default_preprocess(backend)
     )
     oof = run.frame("oof")
-    texts = oof["text"].astype(str).tolist()
+    prepared = preprocess_many(oof["text"].astype(str).tolist(), preprocess)
     Y = run.arrays("oof")[1]
     test = _test_set(run)
     extra: list[str] = []
     if unlabelled:
-        extra = _new_texts(
-            _unlabelled_texts(unlabelled, config.data.text_column),
-            training=texts,
-            test=test.texts if test else [],
+        candidates = _unlabelled_texts(unlabelled, config.data.text_column)
+        candidates_prepared = preprocess_many(candidates, preprocess)
+        kept = _new_rows(
+            candidates_prepared,
+            training=prepared,
+            test=preprocess_many(test.texts, preprocess) if test else [],
         )
+        extra = [candidates[i] for i in kept]
+        prepared += [candidates_prepared[i] for i in kept]
     if extra:
         log.info("labelling %d unlabelled tweets with the teacher", len(extra))
-        texts += extra
         Y = np.vstack([Y, teacher.predict_proba(extra)])
     # The student learns the teacher's probabilities as they are: no re-weighting of rare
     # labels (pos_weight), for the epochs the teacher's folds kept.
@@ -102,7 +105,7 @@ def distill_run(
         update={"transformer": config.transformer.model_copy(update=settings)}
     )
     trainer = create_trainer(config)
-    inputs = trainer.encode(preprocess_many(texts, preprocess))
+    inputs = trainer.encode(prepared)
     fitted = trainer.fit(inputs, Y, progress="student" if progress else None)
     blend = Blend(
         [fitted.member],
@@ -134,7 +137,7 @@ def distill_run(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     swap_in(tmp, out)
-    return {"rows": len(texts), "seconds": round(time.perf_counter() - start, 1), **scores}
+    return {"rows": len(prepared), "seconds": round(time.perf_counter() - start, 1), **scores}
 
 
 def _checked_out(out: Path, overwrite: bool) -> Path:
@@ -160,36 +163,35 @@ def _unlabelled_texts(path: str | Path, text_column: str) -> list[str]:
     return [t for t in frame[text_column] if is_text(t)]
 
 
-def _new_texts(texts: list[str], *, training: list[str], test: list[str]) -> list[str]:
-    """``texts`` less repeats and tweets of the training or test set (whitespace aside).
+def _new_rows(texts: list[str], *, training: list[str], test: list[str]) -> list[int]:
+    """The positions of ``texts`` that are neither repeats nor tweets of the training or
+    test set, all three normalised: what the model sees is what must differ.
 
     A training tweet already has its out-of-fold soft label, and a test tweet taught to the
     student would make its test score a score on data it was fitted to.
 
     Example:
-        >>> _new_texts(["a", "b ", "b", "c", "d"], training=["a"], test=["c"])
-        ['b ', 'd']
+        >>> _new_rows(["a", "b", "b", "c", "d"], training=["a"], test=["c"])
+        [1, 4]
     """
-    trained = {t.strip() for t in training}
-    held_out = {t.strip() for t in test}
-    kept: list[str] = []
+    trained, held_out = set(training), set(test)
+    kept: list[int] = []
     seen: set[str] = set()
     repeats = in_training = in_test = 0
-    for text in texts:
-        key = text.strip()
-        if key in held_out:
+    for i, text in enumerate(texts):
+        if text in held_out:
             in_test += 1
-        elif key in trained:
+        elif text in trained:
             in_training += 1
-        elif key in seen:
+        elif text in seen:
             repeats += 1
         else:
-            seen.add(key)
-            kept.append(text)
+            seen.add(text)
+            kept.append(i)
     if in_training or in_test or repeats:
         log.warning(
             "unlabelled: left out %d tweets of the test set, %d of the training set and "
-            "%d repeats; %d remain",
+            "%d repeats (once normalised); %d remain",
             in_test,
             in_training,
             repeats,
