@@ -28,6 +28,7 @@ import numpy as np
 SMOOTHING = 0.8
 """How much of an activation channel's range moves into the weights (SmoothQuant's alpha)."""
 CALIBRATION_BATCH = 32
+"""Tweets per calibration batch (length-sorted, padded to the longest)."""
 
 
 def quantize_int8(
@@ -108,7 +109,7 @@ def smooth(fp32: Path, batches: Sequence[dict[str, np.ndarray]], alpha: float = 
         if node.op_type == "MatMul" and node.input[1] in weights:
             consumers.setdefault(node.input[0], []).append(node)
     maxima = _channel_maxima(model, list(consumers), batches)
-    muls: dict[str, Any] = {}
+    before: dict[int, Any] = {}  # id of a smoothed input's first reader -> its Mul
     for k, (name, nodes) in enumerate(consumers.items()):
         arrays = [numpy_helper.to_array(weights[n.input[1]]) for n in nodes]
         w_max = np.max([np.abs(w).max(axis=1) for w in arrays], axis=0)
@@ -116,7 +117,7 @@ def smooth(fp32: Path, batches: Sequence[dict[str, np.ndarray]], alpha: float = 
         scale = np.clip(scale, 1e-3, 1e3).astype(np.float32)
         inverse = numpy_helper.from_array((1 / scale).astype(np.float32), f"smooth_{k}_inverse")
         graph.initializer.append(inverse)
-        muls[name] = helper.make_node(
+        before[id(nodes[0])] = helper.make_node(
             "Mul", [name, inverse.name], [f"{name}_smoothed"], name=f"smooth_{k}"
         )
         for node, w in zip(nodes, arrays, strict=True):
@@ -125,10 +126,9 @@ def smooth(fp32: Path, batches: Sequence[dict[str, np.ndarray]], alpha: float = 
             )
             node.input[0] = f"{name}_smoothed"
     ordered = []
-    for node in graph.node:  # each Mul right before the first node that reads it
-        for name in node.input:
-            if name.endswith("_smoothed") and name[: -len("_smoothed")] in muls:
-                ordered.append(muls.pop(name[: -len("_smoothed")]))
+    for node in graph.node:  # each Mul right before the first MatMul that reads it
+        if id(node) in before:
+            ordered.append(before[id(node)])
         ordered.append(node)
     del graph.node[:]
     graph.node.extend(ordered)
