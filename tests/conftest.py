@@ -36,18 +36,12 @@ def split_files(tmp_path_factory, sample_frame) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="session")
 def tfidf_run(tmp_path_factory, split_files) -> Path:
-    """A finished 3-fold TF-IDF run on the sample (trained once per session)."""
-    from odio.cli import main
+    """A finished 3-fold TF-IDF run on the sample (trained once per session, from Python)."""
+    import odio
 
     train, test = split_files
     out = tmp_path_factory.mktemp("runs") / "tfidf"
-    assert (
-        main(
-            ["train", str(train), "--test", str(test), "--folds", "3", "--out", str(out), "--quiet"]
-        )
-        == 0
-    )
-    return out
+    return odio.fit(train, {"cv": {"folds": 3}}, test=test, progress=False).save(out)
 
 
 def build_tiny_encoder(
@@ -105,18 +99,18 @@ def tiny_encoder(tmp_path_factory, sample_frame) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, tiny_encoder, split_files) -> Path:
-    """A finished 2-fold run of the tiny transformer on the sample (trained once per session)."""
-    from odio.cli import main
+    """A finished 2-fold run of the tiny transformer on the sample (trained once per session,
+    from Python)."""
+    import odio
 
     train, test = split_files
-    folder = tmp_path_factory.mktemp("runs")
-    config = folder / "tiny.yaml"
-    config.write_text("transformer: {max_epochs: 3, lr: 0.003, batch_size: 16, accelerator: cpu}\n")
-    out = folder / "tiny"
-    argv = ["train", str(train), "--test", str(test), "--model", str(tiny_encoder)]
-    argv += ["--folds", "2", "--config", str(config), "--out", str(out), "-q"]
-    assert main(argv) == 0
-    return out
+    config = {
+        "model": str(tiny_encoder),
+        "cv": {"folds": 2},
+        "transformer": {"max_epochs": 3, "lr": 0.003, "batch_size": 16, "accelerator": "cpu"},
+    }
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    return odio.fit(train, config, test=test, progress=False).save(out)
 
 
 @pytest.fixture(scope="session")

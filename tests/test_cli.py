@@ -262,7 +262,7 @@ def test_a_failed_run_leaves_the_previous_one_intact(split_files, tmp_path, monk
     def broken(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("odio.training.run.save_model", broken)
+    monkeypatch.setattr("odio.training.fit.save_model", broken)
     assert (
         main(["train", str(train), "--folds", "3", "--out", str(out), "--overwrite", "-q"]) == 130
     )

@@ -1,7 +1,10 @@
 """odio: hate-speech detection for Spanish tweets.
 
-``from odio import Detector`` is the entry point for using a trained model; it is imported
-on first use, so ``import odio`` stays light.
+``odio.fit(data, config)`` trains (k-fold cross-validation, thresholds tuned on
+out-of-fold predictions) and returns a :class:`~odio.training.result.TrainedRun`: its
+``detector``, typed scores, predictions, and ``save(dir)`` for the run directory;
+``odio.evaluate(model, data)`` scores a model on labelled tweets; ``odio.Detector`` loads
+and uses a saved model. Each is imported on first use, so ``import odio`` stays light.
 
 The package is layered, each layer importing only those below it (checked in CI with
 import-linter, see ``pyproject.toml``)::
@@ -28,15 +31,28 @@ from typing import TYPE_CHECKING, Any
 
 from odio.versions import VERSION as __version__
 
-__all__ = ["Detector", "__version__"]
+__all__ = ["Detector", "RunConfig", "TrainedRun", "__version__", "evaluate", "fit"]
 
 if TYPE_CHECKING:
+    from odio.config import RunConfig
     from odio.inference.detector import Detector
+    from odio.inference.evaluate import evaluate
+    from odio.training.fit import fit
+    from odio.training.result import TrainedRun
+
+_LAZY = {
+    "Detector": "odio.inference.detector",
+    "RunConfig": "odio.config",
+    "TrainedRun": "odio.training.result",
+    "evaluate": "odio.inference.evaluate",
+    "fit": "odio.training.fit",
+}
+"""Public name -> the module that defines it, imported on first use."""
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Detector":
-        from odio.inference.detector import Detector
+    if name in _LAZY:
+        import importlib
 
-        return Detector
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'odio' has no attribute {name!r}")

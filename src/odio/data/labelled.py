@@ -95,12 +95,13 @@ class LabelledData:
 
 
 def load_labelled(
-    path: str | Path, config: DataConfig | None = None, *, training: bool = True
+    path: str | Path | pd.DataFrame, config: DataConfig | None = None, *, training: bool = True
 ) -> LabelledData:
     """Read texts and labels, make labels 0/1, drop (or reject) rows without text.
 
     Args:
-        path: a CSV, TSV, JSON Lines, JSON or Parquet file.
+        path: a CSV, TSV, JSON Lines, JSON or Parquet file, or a data frame (its index
+            is not read: rows are numbered by position).
         config: columns, label renames and how labels become 0/1; the Datathon schema by
             default.
         training: when True, a label with no positive row is an error (nothing could be
@@ -115,14 +116,16 @@ def load_labelled(
         (['"hola"', 'chao'], [0, 1], ['7', '8'], ['Odio'])
     """
     config = config or DataConfig()
-    table = Table(path, sep=config.sep, encoding=config.encoding)
-    frame = read_table(table)
-    name = table.name
+    if isinstance(path, pd.DataFrame):
+        frame, name, digest = path.reset_index(drop=True), FRAME_NAME, frame_digest(path)
+    else:
+        table = Table(path, sep=config.sep, encoding=config.encoding)
+        frame, name, digest = read_table(table), table.name, file_digest(path)
     if len(frame) == 0:
         raise OdioError(f"{name} has a header but no rows")
     id_column = config.id_column or next((c for c in ID_COLUMNS if c in frame.columns), None)
     columns = [config.text_column, *config.label_columns]
-    require_columns(table, frame, columns + ([id_column] if id_column else []))
+    require_columns(name, frame, columns + ([id_column] if id_column else []))
 
     is_text_row = frame[config.text_column].map(is_text).to_numpy()
     if not is_text_row.all():
@@ -153,7 +156,7 @@ def load_labelled(
         dropped={"empty text": int((~keep).sum())},
         label_format=label_format,
         min_votes=config.min_votes if label_format == "votes" else None,
-        sha256=file_digest(path),
+        sha256=digest,
         id_column=id_column,
     )
     return LabelledData(
@@ -244,6 +247,22 @@ def load_source(source: SourceConfig, data: DataConfig) -> LabelledData:
         report=report,
         known=known,
     )
+
+
+FRAME_NAME = "the data frame"
+"""How messages name a data frame given instead of a file."""
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """The first 16 hex digits of a SHA-256 of a frame's columns and values.
+
+    >>> frame_digest(pd.DataFrame({"text": ["a"]})) == frame_digest(pd.DataFrame({"text": ["a"]}))
+    True
+    """
+    digest = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode())
+    values = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+    digest.update(values.tobytes())
+    return digest.hexdigest()[:16]
 
 
 def file_digest(path: str | Path) -> str:

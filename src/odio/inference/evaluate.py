@@ -23,12 +23,13 @@ from odio.errors import OdioError
 from odio.files import staging_dir, swap_in
 from odio.inference.detector import Detector
 from odio.metrics import decide, resolve_metric, score_at_both
+from odio.scores import Evaluation
 from odio.versions import VERSION
 
 
 def evaluate_run(
-    model_path: str | Path,
-    data_path: str | Path,
+    model_path: str | Path | Detector,
+    data_path: str | Path | pd.DataFrame,
     *,
     data: dict[str, Any] | None = None,
     thresholds: dict[str, float] | None = None,
@@ -40,8 +41,8 @@ def evaluate_run(
     """Score a saved model on a labelled file at 0.5 and at its (tuned) thresholds.
 
     Args:
-        model_path: a model directory or the run directory holding it.
-        data_path: a labelled CSV, TSV, JSON Lines, JSON or Parquet file.
+        model_path: a model directory, the run directory holding it, or a Detector.
+        data_path: a labelled CSV, TSV, JSON Lines, JSON or Parquet file, or a data frame.
         data: data settings (see :class:`~odio.config.DataConfig`) overriding those the
             model was trained with: ``text_column``, ``labels`` (a subset of the model's,
             ``COLUMN=LABEL`` to read one from another column), ``label_format``,
@@ -62,7 +63,10 @@ def evaluate_run(
         ...              data={"labels": ["HS=Odio"]})["tuned"]["macro_f1"]  # doctest: +SKIP
         0.61
     """
-    detector = Detector.load(model_path, runtime=runtime, threads=threads)
+    if isinstance(model_path, Detector):
+        detector = model_path
+    else:
+        detector = Detector.load(model_path, runtime=runtime, threads=threads)
     if thresholds:
         detector = detector.with_thresholds(thresholds)
     trained = detector.info.get("data", {})
@@ -116,9 +120,40 @@ def evaluate_run(
         if gate is not None:
             decisions &= gate[1].astype(np.int8)[:, None]
         write_evaluation(
-            Path(out), str(model_path), detector, result, loaded, Y, subset, decisions, overwrite
+            Path(out), _name(model_path), detector, result, loaded, Y, subset, decisions, overwrite
         )
     return result
+
+
+def evaluate(
+    model: str | Path | Detector,
+    data: str | Path | pd.DataFrame,
+    *,
+    thresholds: dict[str, float] | None = None,
+    **settings: Any,
+) -> Evaluation:
+    """Score a model on labelled tweets, at 0.5 and at its tuned thresholds: typed scores.
+
+    Args:
+        model: a :class:`Detector`, a model directory or the run directory holding it.
+        data: a labelled file or a data frame.
+        thresholds: label -> threshold, overriding the tuned ones.
+        **settings: data settings overriding the training file's (``text_column``,
+            ``labels``, ``positive``, ...; see :class:`~odio.config.DataConfig`).
+
+    Example:
+        >>> result = evaluate("runs/example", "tweets_test.csv")  # doctest: +SKIP
+        >>> result.tuned.f1_custom, result.at_half.per_label["Odio"].f1  # doctest: +SKIP
+        (0.80, 0.79)
+    """
+    return Evaluation.from_dict(evaluate_run(model, data, data=settings, thresholds=thresholds))
+
+
+def _name(model: str | Path | Detector) -> str:
+    """How an evaluation names its model: the folder, or the Detector's base model."""
+    if isinstance(model, Detector):
+        return str(model.info.get("training", {}).get("config", {}).get("model", "a Detector"))
+    return str(model)
 
 
 def write_evaluation(

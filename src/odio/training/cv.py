@@ -31,7 +31,8 @@ from odio.models.blend import Blend
 from odio.text.augment import augment
 from odio.text.preprocess import preprocess_many
 from odio.training.engines import Engine, LocalEngine
-from odio.training.trainers import Trainer, backend_name, default_preprocess
+from odio.training.plan import RunPlan
+from odio.training.trainers import Trainer, backend_name
 
 log = logging.getLogger(__name__)
 
@@ -277,6 +278,7 @@ class FoldsFit(NamedTuple):
 
 def fit_folds(
     config: RunConfig,
+    plan: RunPlan,
     train: LabelledData,
     test: LabelledData | None,
     fold_ids: np.ndarray,
@@ -285,18 +287,19 @@ def fit_folds(
     progress: bool = True,
     engine: Engine | None = None,
 ) -> FoldsFit:
-    """Cross-validate one backend (``config.model``) in ``fold_ids``, with its normalisation
-    (``config.preprocess``, or the backend's default), its folds run by ``engine``. Rows
-    of extra ``sources`` join the training set of every fold; only ``train``'s rows are
-    scored.
+    """Cross-validate one backend (``plan.model``) in ``fold_ids``, with the plan's
+    normalisation, headline metric and threshold objectives, its folds run by ``engine``.
+    Rows of extra ``sources`` join the training set of every fold; only ``train``'s rows
+    are scored. ``config`` gives the backend's own settings and the augmentation.
 
     Example:
-        >>> fit = fit_folds(RunConfig(), train, None, fold_ids)  # doctest: +SKIP
+        >>> fit = fit_folds(config, plan_run(config, train.labels), train, None,
+        ...                 fold_ids)  # doctest: +SKIP
         >>> len(fit.blend.members) == len(fit.result.folds)  # doctest: +SKIP
         True
     """
-    backend = backend_name(config.model)
-    preprocess = config.preprocess or default_preprocess(backend)
+    if plan.preprocess is None:
+        raise OdioError("a stack is not one backend: train it with odio.fit")
     texts = [t for data in (train, *sources) for t in data.texts]
     Y = np.vstack([train.Y, *(s.Y for s in sources)])
     known = np.vstack(
@@ -312,30 +315,25 @@ def fit_folds(
         folds = np.concatenate([folds, np.full(len(copies), -1)])
         exclude = np.concatenate([exclude, exclude[origin]])
     result = cross_validate(
-        create_trainer(config),
-        preprocess_many(texts, preprocess),
+        create_trainer(config.model_copy(update={"model": plan.model})),
+        preprocess_many(texts, plan.preprocess),
         Y,
         train.labels,
         folds,
         known=None if known.all() else known,
         exclude=exclude,
-        test_texts=None if test is None else preprocess_many(test.texts, preprocess),
-        metric=config.headline(train.labels),
+        test_texts=None if test is None else preprocess_many(test.texts, plan.preprocess),
+        metric=plan.metric,
         progress=progress,
         engine=engine,
     )
     blend = Blend(
         result.members,
-        preprocess,
-        backend=backend,
-        base_model=None if backend == "tfidf" else config.model,
+        plan.preprocess,
+        backend=plan.backend,
+        base_model=None if plan.backend == "tfidf" else plan.model,
     )
-    thresholds = tune_thresholds(
-        train.Y,
-        result.oof,
-        config.objectives(train.labels),
-        rule=config.thresholds.decision_rule,
-    )
+    thresholds = tune_thresholds(train.Y, result.oof, plan.objectives, rule=plan.decision_rule)
     return FoldsFit(result, blend, thresholds)
 
 
@@ -351,7 +349,7 @@ def create_trainer(config: RunConfig) -> Trainer:
 
         return TfidfTrainer(config.tfidf, seed=config.cv.seed)
     if name == "stack":
-        raise OdioError("a stack is not one backend: train it with odio.training.run.train_run")
+        raise OdioError("a stack is not one backend: train it with odio.fit")
     from odio.training.finetune import EncoderTrainer
 
     return EncoderTrainer(config.model, config.transformer, seed=config.cv.seed)

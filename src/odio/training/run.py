@@ -1,14 +1,6 @@
-"""A training run end to end: read data, cross-validate, tune thresholds, write the run directory.
+"""``odio train``: :func:`odio.fit` on files, then the run directory written.
 
-A run directory holds::
-
-    config.yaml            the run's settings (RunConfig): odio train --config reproduces it
-    metrics.json           per-fold, mean ± std, out-of-fold and test scores; the data files
-    oof.csv                every training row's out-of-fold probabilities and fold id
-    test_predictions.csv   blended test probabilities (when a test set was given)
-    model/                 the model directory (see :mod:`odio.models.modeldir`)
-
-It is built aside and swapped in whole (:func:`odio.training.rundir.building`).
+See :mod:`odio.training.result` for what a run directory holds.
 """
 
 from __future__ import annotations
@@ -16,25 +8,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from odio.config import RunConfig
-from odio.data.folds import make_folds
-from odio.data.labelled import LabelledData, load_labelled, load_source
-from odio.metrics import decide, score_at_both
-from odio.models.modeldir import save_model
-from odio.training.cv import CVResult, fit_folds
-from odio.training.engines import Engine, LocalEngine
-from odio.training.rundir import building, check_out_dir
-from odio.training.stacking import cross_validate_stack
-from odio.training.trainers import backend_name, default_preprocess
-from odio.versions import VERSION
+from odio.training.engines import Engine
+from odio.training.fit import fit
+from odio.training.rundir import check_out_dir
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +30,10 @@ def train_run(
     engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Cross-validate ``config.model`` on ``train_path``, score ``test_path``, save everything.
+
+    The same as ``odio.fit(train_path, config, test=test_path).save(out_dir)``, with
+    ``out_dir`` checked before any training, and written only by the first process of a
+    multi-process launch.
 
     Args:
         config: the run's settings.
@@ -72,83 +56,14 @@ def train_run(
         >>> metrics["oof"]["tuned"]["f1_custom"]  # doctest: +SKIP
         0.71
     """
-    start = time.perf_counter()
-    engine = engine or LocalEngine()
     check_out_dir(out_dir, overwrite=overwrite, inputs=[train_path, test_path])
-    backend = backend_name(config.model)
-    if config.preprocess is None and backend != "stack":  # each base of a stack has its own
-        config = config.model_copy(update={"preprocess": default_preprocess(backend)})
-    train = load_labelled(train_path, config.data, training=True)
-    log.info(train.report.summary())
-    test = load_labelled(test_path, config.data, training=False) if test_path else None
-    if test is not None:
-        log.info(test.report.summary())
-    sources = [load_source(source, config.data) for source in config.data.sources]
-    for source in sources:
-        log.info("extra training source %s", source.report.summary())
-
-    fold_ids = make_folds(train.Y, config.cv.folds, config.cv.seed, config.cv.split)
-    if backend == "stack":
-        stacked = cross_validate_stack(
-            config, train, test, fold_ids, sources=sources, progress=progress, engine=engine
-        )
-        result, thresholds = stacked.result, stacked.thresholds
-    else:
-        result, blend, thresholds = fit_folds(
-            config, train, test, fold_ids, sources=sources, progress=progress, engine=engine
-        )
-    seconds = time.perf_counter() - start
-
-    metrics = _metrics(config, backend, train, test, result, thresholds, seconds)
-    if sources:
-        metrics["data"]["sources"] = [
-            {**asdict(s.report), "known": dict(zip(s.labels, s.known.sum(0).tolist(), strict=True))}
-            for s in sources
-            if s.known is not None
-        ]
-    metrics["engine"] = engine.describe()
-    rule = config.thresholds.decision_rule
-    if backend == "stack":
-        metrics["bases"] = {
-            b.spec: b.metrics(train, test, metric=metrics["metric"], rule=rule)
-            for b in stacked.bases
-        }
+    run = fit(train_path, config, test=test_path, progress=progress, engine=engine)
     if not is_first_process():
         # DDP across nodes started by torchrun or SLURM: every process ran the folds
         log.info("this process is not rank 0: the run directory is written by rank 0")
-        return metrics
-    command = f"odio train {Path(train_path).name}" + (
-        f" --test {Path(test_path).name}" if test_path else ""
-    )
-    info = {
-        "data": _data_info(config, train),
-        "training": {
-            "command": command + " --config config.yaml  # config.yaml: the settings below",
-            "config": config.to_dict(),
-            "train_path": str(train_path),
-            "test_path": None if test_path is None else str(test_path),
-        },
-        "metric": metrics["metric"],
-        "metrics": {k: metrics[k] for k in ("cv", "oof", "test") if k in metrics},
-    }
-    with building(out_dir) as tmp:
-        config.to_yaml(tmp / "config.yaml")
-        _predictions_frame(train, result.oof, thresholds, rule, fold_ids).to_csv(
-            tmp / "oof.csv", index=False
-        )
-        if test is not None and result.test is not None:
-            _predictions_frame(test, result.test, thresholds, rule).to_csv(
-                tmp / "test_predictions.csv", index=False
-            )
-        if backend == "stack":
-            stacked.save_model(tmp / "model", info, rule)
-        else:
-            save_model(tmp / "model", blend, train.labels, thresholds, info, rule)
-        metrics["seconds"] = round(time.perf_counter() - start, 2)
-        (tmp / "metrics.json").write_text(
-            json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8"
-        )
-    return metrics
+        return run.metrics
+    run.save(out_dir, overwrite=True)  # checked above, before the training
+    return json.loads((Path(out_dir) / "metrics.json").read_text(encoding="utf-8"))
 
 
 RANK_VARIABLES = ("RANK", "NODE_RANK", "SLURM_PROCID")
@@ -164,87 +79,3 @@ def is_first_process() -> bool:
     True
     """
     return all(os.environ.get(name, "0").strip() in ("", "0") for name in RANK_VARIABLES)
-
-
-def _metrics(
-    config: RunConfig,
-    backend: str,
-    train: LabelledData,
-    test: LabelledData | None,
-    result: CVResult,
-    thresholds: np.ndarray,
-    seconds: float,
-) -> dict[str, Any]:
-    labels = train.labels
-    metric = config.headline(labels)
-    rule = config.thresholds.decision_rule
-    metrics: dict[str, Any] = {
-        "odio_version": VERSION,
-        "model": config.model,
-        "backend": backend,
-        "labels": labels,
-        "metric": metric,
-        "min_votes": config.data.min_votes if train.report.label_format == "votes" else None,
-        "data": {"train": asdict(train.report)},
-        "folds": [
-            {
-                "fold": f.fold,
-                "train_rows": f.train_rows,
-                "val_rows": f.val_rows,
-                "seconds": round(f.seconds, 2),
-                "scores": f.scores,
-                "history": f.history,
-            }
-            for f in result.folds
-        ],
-        "cv": result.fold_summary(),
-        "thresholds": dict(zip(labels, thresholds.tolist(), strict=True)),
-        "threshold_objectives": dict(zip(labels, config.objectives(labels), strict=True)),
-        "decision_rule": rule,
-        "oof": score_at_both(train.Y, result.oof, labels, thresholds, metric=metric, rule=rule),
-        "train_seconds": round(seconds, 2),
-    }
-    if test is not None and result.test is not None:
-        metrics["data"]["test"] = asdict(test.report)
-        metrics["test"] = score_at_both(
-            test.Y, result.test, labels, thresholds, metric=metric, rule=rule
-        )
-    return metrics
-
-
-def _data_info(config: RunConfig, train: LabelledData) -> dict[str, Any]:
-    """What scoring new files needs to know of the training data (kept in the model)."""
-    return {
-        "text_column": config.data.text_column,
-        "labels": config.data.labels,
-        "label_format": train.report.label_format,
-        "min_votes": config.data.min_votes,
-        "positive": config.data.positive,
-        "label_map": config.data.label_map,
-        "id_column": train.report.id_column,
-    }
-
-
-def _predictions_frame(
-    data: LabelledData,
-    P: np.ndarray,
-    thresholds: np.ndarray,
-    rule: str,
-    fold_ids: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """One row per input row: ``row`` (0-based position in the file), its id (when the
-    file has an id column), fold, text, and per label the truth, probability and decision."""
-    columns: dict[str, Any] = {"row": data.rows}
-    if data.ids is not None:
-        columns[data.report.id_column or "id"] = data.ids
-    if fold_ids is not None:
-        columns["fold"] = fold_ids
-    columns["text"] = data.texts
-    decisions = decide(P, thresholds, rule)
-    for j, label in enumerate(data.labels):
-        columns[f"true_{label}"] = data.Y[:, j]
-    for j, label in enumerate(data.labels):
-        columns[f"prob_{label}"] = P[:, j]
-    for j, label in enumerate(data.labels):
-        columns[f"pred_{label}"] = decisions[:, j]
-    return pd.DataFrame(columns)

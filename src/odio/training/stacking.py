@@ -26,10 +26,19 @@ from odio.config import RunConfig, StackConfig
 from odio.data.labelled import LabelledData
 from odio.errors import OdioError
 from odio.metrics import score, score_at_both, tune_thresholds
-from odio.models.modeldir import find_model_dir, model_config, read_config, save_model, write_model
-from odio.models.stack import StackMeta, parse_stack, stack_description
+from odio.models.blend import Blend
+from odio.models.modeldir import (
+    find_model_dir,
+    load_model,
+    model_config,
+    read_config,
+    save_model,
+    write_model,
+)
+from odio.models.stack import Stack, StackMeta, parse_stack, stack_description
 from odio.training.cv import CVResult, FoldResult, fit_folds
 from odio.training.engines import Engine
+from odio.training.plan import RunPlan
 from odio.training.rundir import RunData, is_run_dir, read_run
 
 log = logging.getLogger(__name__)
@@ -70,6 +79,8 @@ class StackBase:
     """Training seconds per fold (zeros for a reused run)."""
     save: Callable[[Path], None]
     """Writes the base's Detector directory."""
+    load: Callable[[], Blend]
+    """The base's fold members, as a blend (a reused run's are read from its folder)."""
 
     def metrics(
         self, train: LabelledData, test: LabelledData | None, *, metric: str, rule: str
@@ -101,6 +112,15 @@ class StackResult:
     thresholds: np.ndarray
     """The stack's thresholds, tuned on its nested out-of-fold predictions."""
 
+    def model(self) -> Stack:
+        """The stacked model, in memory (a reused run's members are read from its folder)."""
+        return Stack(
+            [b.load() for b in self.bases],
+            self.meta,
+            specs=[b.spec for b in self.bases],
+            base_thresholds=[b.thresholds.tolist() for b in self.bases],
+        )
+
     def save_model(self, directory: Path, info: dict[str, Any], decision_rule: str) -> None:
         """Write the stacked model directory: each base saved (or copied from its run)."""
         description = stack_description(
@@ -117,6 +137,7 @@ class StackResult:
 
 def cross_validate_stack(
     config: RunConfig,
+    plan: RunPlan,
     train: LabelledData,
     test: LabelledData | None,
     fold_ids: np.ndarray,
@@ -126,23 +147,28 @@ def cross_validate_stack(
     engine: Engine | None = None,
 ) -> StackResult:
     """Cross-validate (or reuse) every base in ``fold_ids`` (its folds run by ``engine``),
-    then the nested meta-model.
+    then the nested meta-model; the bases and the meta-model share ``plan``'s metric,
+    threshold objectives and decision rule.
 
     Example:
         >>> cfg = RunConfig(model="stack:tfidf+runs/e5small")  # doctest: +SKIP
-        >>> stacked = cross_validate_stack(cfg, train, test, fold_ids)  # doctest: +SKIP
+        >>> stacked = cross_validate_stack(cfg, plan_run(cfg, train.labels), train, test,
+        ...                              fold_ids)  # doctest: +SKIP
         >>> stacked.result.oof.shape  # doctest: +SKIP
         (2256, 5)
     """
     specs = parse_stack(config.model)
-    metric = config.headline(train.labels)
+    metric = plan.metric
     bases = []
     for i, spec in enumerate(specs, 1):
         log.info("stack base %d/%d: %s", i, len(specs), spec)
         if is_run_dir(spec):
             bases.append(_reuse_run(Path(spec), train, test, fold_ids))
         else:
-            bases.append(_fit_base(config, spec, train, test, fold_ids, sources, progress, engine))
+            base_plan = plan.for_base(spec, config.preprocess)
+            bases.append(
+                _fit_base(config, base_plan, train, test, fold_ids, sources, progress, engine)
+            )
     base_oof = [b.oof for b in bases]
     oof = nested_oof(base_oof, train.Y, fold_ids, config.stack)
     meta = StackMeta.fit(base_oof, train.Y, config.stack)
@@ -169,15 +195,13 @@ def cross_validate_stack(
         members=[],
         test=test_probs,
     )
-    thresholds = tune_thresholds(
-        train.Y, oof, config.objectives(train.labels), rule=config.thresholds.decision_rule
-    )
+    thresholds = tune_thresholds(train.Y, oof, plan.objectives, rule=plan.decision_rule)
     return StackResult(result, bases, meta, thresholds)
 
 
 def _fit_base(
     config: RunConfig,
-    spec: str,
+    plan: RunPlan,
     train: LabelledData,
     test: LabelledData | None,
     fold_ids: np.ndarray,
@@ -185,12 +209,11 @@ def _fit_base(
     progress: bool,
     engine: Engine | None,
 ) -> StackBase:
-    sub = config.model_copy(update={"model": spec})
     result, blend, thresholds = fit_folds(
-        sub, train, test, fold_ids, sources=sources, progress=progress, engine=engine
+        config, plan, train, test, fold_ids, sources=sources, progress=progress, engine=engine
     )
     return StackBase(
-        spec=spec,
+        spec=plan.model,
         backend=blend.backend,
         runtime=blend.runtime,
         oof=result.oof,
@@ -199,6 +222,7 @@ def _fit_base(
         thresholds=thresholds,
         seconds=[f.seconds for f in result.folds],
         save=lambda directory: save_model(directory, blend, train.labels, thresholds, {}),
+        load=lambda: blend,
     )
 
 
@@ -243,7 +267,15 @@ def _reuse_run(
         thresholds=run.thresholds,
         seconds=[0.0] * (int(fold_ids.max()) + 1),
         save=functools.partial(_copy_model, model_dir),
+        load=functools.partial(_load_blend, model_dir),
     )
+
+
+def _load_blend(model_dir: Path) -> Blend:
+    model, _ = load_model(model_dir)
+    if not isinstance(model, Blend):
+        raise OdioError(f"{model_dir} is itself a stack; stack its bases instead")
+    return model
 
 
 def _copy_model(model_dir: Path, directory: Path) -> None:

@@ -1,0 +1,174 @@
+"""A finished training run in memory: the fitted :class:`~odio.Detector`, typed scores, the
+out-of-fold and test predictions, and :meth:`TrainedRun.save` to write the run directory.
+
+A run directory holds::
+
+    config.yaml            the run's settings (RunConfig): odio train --config reproduces it
+    metrics.json           per-fold, mean ± std, out-of-fold and test scores; the data files
+    oof.csv                every training row's out-of-fold probabilities and fold id
+    test_predictions.csv   blended test probabilities (when a test set was given)
+    model/                 the model directory (see :mod:`odio.models.modeldir`)
+
+It is built aside and swapped in whole (:func:`odio.training.rundir.building`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from odio.config import RunConfig
+from odio.data.labelled import LabelledData
+from odio.inference.detector import Detector
+from odio.metrics import decide
+from odio.models.protocols import TextModel
+from odio.scores import FoldScores, MeanStd, Scores, ScorePair
+from odio.training.plan import RunPlan
+from odio.training.rundir import building, check_out_dir
+
+
+@dataclass
+class TrainedRun:
+    """What :func:`odio.fit` returns: the model, its honest scores and its predictions.
+
+    Scores are typed (:class:`~odio.scores.Scores`): ``run.oof.tuned.f1_custom`` is the
+    out-of-fold ``f1_custom`` at the tuned thresholds, ``run.test.at_half.macro_f1`` the
+    test macro-F1 at 0.5. :attr:`metrics` is the same in ``metrics.json``'s nested form.
+
+    Example:
+        >>> run = odio.fit("examples/tweets_sample.csv", {"cv": {"folds": 3}},
+        ...                progress=False)  # doctest: +SKIP
+        >>> run.detector.predict("los odio a todos").positive  # doctest: +SKIP
+        ['Odio']
+        >>> run.save("runs/example")  # doctest: +SKIP
+        PosixPath('runs/example')
+    """
+
+    config: RunConfig
+    """The run's settings (the normalisation filled in): ``config.yaml``."""
+    plan: RunPlan
+    """The settings resolved for the run's labels."""
+    labels: list[str]
+    thresholds: dict[str, float]
+    """Per label, the threshold tuned on out-of-fold predictions."""
+    folds: list[FoldScores]
+    """Each fold's held-out scores at 0.5."""
+    cv: dict[str, MeanStd]
+    """Mean ± std over folds of the headline metric, ``macro_f1`` and ``main_f1``."""
+    oof: ScorePair
+    """Out-of-fold scores of the training rows (each scored by the model that did not see it)."""
+    test: ScorePair | None
+    """The blended model's scores on the test set, when one was given."""
+    oof_predictions: pd.DataFrame
+    """``oof.csv``: row, id, fold, text, and per label truth, probability and decision."""
+    test_predictions: pd.DataFrame | None
+    """``test_predictions.csv``, when a test set was given."""
+    metrics: dict[str, Any]
+    """``metrics.json``."""
+    info: dict[str, Any] = field(repr=False)
+    """What the model directory keeps of the run (data settings, command, scores)."""
+    model: Callable[[], TextModel] = field(repr=False)
+    """Builds the fitted model (a blend of the fold members, or a stack)."""
+    write_model: Callable[[Path], None] = field(repr=False)
+    """Writes the model directory."""
+
+    @cached_property
+    def detector(self) -> Detector:
+        """The fitted model with its labels, tuned thresholds and decision rule."""
+        return Detector(
+            self.model(),
+            self.labels,
+            thresholds=[self.thresholds[label] for label in self.labels],
+            decision_rule=self.plan.decision_rule,
+            info=self.info,
+        )
+
+    @property
+    def seconds(self) -> float:
+        """Wall time of the training (data reading, folds, thresholds)."""
+        return float(self.metrics["train_seconds"])
+
+    def save(self, out_dir: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the run directory (what ``odio train --out`` writes), swapped in whole.
+
+        Args:
+            out_dir: a new or empty folder, or an earlier run (with ``overwrite``).
+            overwrite: replace an earlier run at ``out_dir``.
+        """
+        inputs = [self.info["training"].get("train_path"), self.info["training"].get("test_path")]
+        check_out_dir(out_dir, overwrite=overwrite, inputs=inputs)
+        start = time.perf_counter()
+        with building(out_dir) as tmp:
+            self.config.to_yaml(tmp / "config.yaml")
+            self.oof_predictions.to_csv(tmp / "oof.csv", index=False)
+            if self.test_predictions is not None:
+                self.test_predictions.to_csv(tmp / "test_predictions.csv", index=False)
+            self.write_model(tmp / "model")
+            metrics = dict(self.metrics)
+            metrics["seconds"] = round(self.seconds + time.perf_counter() - start, 2)
+            (tmp / "metrics.json").write_text(
+                json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8"
+            )
+        return Path(out_dir)
+
+
+def typed_scores(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The typed fields of a :class:`TrainedRun`, read from ``metrics.json``'s form.
+
+    >>> s = {"metric": "macro_f1", "macro_f1": 0.5, "main_f1": 0.5, "accuracy": 0.5,
+    ...      "per_label": {}}
+    >>> typed = typed_scores({"folds": [], "cv": {"macro_f1": {"mean": 0.5, "std": 0.1}},
+    ...                       "oof": {"at_0.5": s, "tuned": s}, "thresholds": {}})
+    >>> str(typed["cv"]["macro_f1"]), typed["test"]
+    ('0.5000 ± 0.1000', None)
+    """
+    return {
+        "thresholds": dict(metrics["thresholds"]),
+        "folds": [
+            FoldScores(
+                fold=f["fold"],
+                train_rows=f["train_rows"],
+                val_rows=f["val_rows"],
+                seconds=f["seconds"],
+                scores=Scores.from_dict(f["scores"]),
+                history=list(f["history"]),
+            )
+            for f in metrics["folds"]
+        ],
+        "cv": {name: MeanStd(**value) for name, value in metrics["cv"].items()},
+        "oof": ScorePair.from_dict(metrics["oof"]),
+        "test": ScorePair.from_dict(metrics["test"]) if "test" in metrics else None,
+    }
+
+
+def predictions_frame(
+    data: LabelledData,
+    P: np.ndarray,
+    thresholds: np.ndarray,
+    rule: str,
+    fold_ids: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """One row per input row: ``row`` (0-based position in the file), its id (when the
+    file has an id column), fold, text, and per label the truth, probability and decision."""
+    columns: dict[str, Any] = {"row": data.rows}
+    if data.ids is not None:
+        columns[data.report.id_column or "id"] = data.ids
+    if fold_ids is not None:
+        columns["fold"] = fold_ids
+    columns["text"] = data.texts
+    decisions = decide(P, thresholds, rule)
+    for j, label in enumerate(data.labels):
+        columns[f"true_{label}"] = data.Y[:, j]
+    for j, label in enumerate(data.labels):
+        columns[f"prob_{label}"] = P[:, j]
+    for j, label in enumerate(data.labels):
+        columns[f"pred_{label}"] = decisions[:, j]
+    return pd.DataFrame(columns)
