@@ -40,8 +40,9 @@ def test_fit_returns_a_detector_and_typed_scores(fitted, split_files):
     assert isinstance(fitted.oof.tuned, Scores)
     assert fitted.oof.tuned.metric == "f1_custom"
     assert fitted.oof.tuned.headline == fitted.metrics["oof"]["tuned"]["f1_custom"]
-    assert fitted.test.at_half.per_label["Odio"].f1 == (
-        fitted.metrics["test"]["at_0.5"]["per_label"]["Odio"]["f1"]
+    assert (
+        fitted.test.at_half.per_label["Odio"].f1
+        == (fitted.metrics["test"]["at_0.5"]["per_label"]["Odio"]["f1"])
     )
     assert [f.fold for f in fitted.folds] == [0, 1, 2]
     assert fitted.cv["f1_custom"].mean == pytest.approx(

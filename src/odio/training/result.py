@@ -30,7 +30,7 @@ from odio.data.labelled import LabelledData
 from odio.inference.detector import Detector
 from odio.metrics import decide
 from odio.models.protocols import TextModel
-from odio.scores import FoldScores, MeanStd, Scores, ScorePair
+from odio.scores import FoldScores, MeanStd, ScorePair, Scores
 from odio.training.plan import RunPlan
 from odio.training.rundir import building, check_out_dir
 
