@@ -64,7 +64,7 @@ def test_train_on_a_full_disk_leaves_no_partial_run(split_files, tmp_path, monke
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("odio.training.run.save_model", full)
+    monkeypatch.setattr("odio.training.fit.save_model", full)
     argv = ["train", str(train), "--folds", "3", "--out", str(out), "--overwrite", "-q"]
     assert main(argv) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
