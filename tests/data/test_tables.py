@@ -172,3 +172,11 @@ def test_a_list_as_text_is_reported_as_a_list(tmp_path, caplog):
     assert "dropped 1 rows with an empty text (rows 2)" in caplog.text
     with pytest.raises(OdioError, match=r"2 rows whose text is a list, not text \(rows 0, 3\)"):
         load_labelled(path, DataConfig(labels=["Odio"], strict=True))
+
+
+@pytest.mark.parametrize("name, sep", [("t.tsv", None), ("t.csv", ";;")])
+def test_bad_bytes_in_a_file_read_as_written_name_the_line(tmp_path, name, sep):
+    path = tmp_path / name
+    path.write_bytes(f"text{sep or chr(9)}Odio\ncaf\xe9{sep or chr(9)}0\n".encode("latin-1"))
+    with pytest.raises(OdioError, match=r"cannot decode as utf-8 at byte \d+ \(line 2\)"):
+        read_table(Table(path, sep=sep))
