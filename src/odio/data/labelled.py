@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from odio.config import DataConfig, SourceConfig
-from odio.data.tables import Table, is_text, read_table, require_columns
+from odio.data.tables import Table, not_text, read_table, require_columns
 from odio.errors import OdioError
 
 log = logging.getLogger(__name__)
@@ -94,8 +95,28 @@ class LabelledData:
     known: np.ndarray | None = None
 
 
+def id_column_of(
+    columns: Iterable[Any], given: str | None = None, preferred: str | None = None
+) -> str | None:
+    """The column of row ids: ``given`` (which the file must have), else ``preferred`` (the
+    one a model was trained with) when the file has it, else the first of
+    :data:`ID_COLUMNS` it has, else none.
+
+    >>> id_column_of(["id", "text"], preferred="tweet_id"), id_column_of(["text"], None, "id")
+    ('id', None)
+    """
+    if given:
+        return given
+    names = set(columns)
+    return next((c for c in (preferred, *ID_COLUMNS) if c and c in names), None)
+
+
 def load_labelled(
-    path: str | Path | pd.DataFrame, config: DataConfig | None = None, *, training: bool = True
+    path: str | Path | pd.DataFrame,
+    config: DataConfig | None = None,
+    *,
+    training: bool = True,
+    preferred_id: str | None = None,
 ) -> LabelledData:
     """Read texts and labels, make labels 0/1, drop (or reject) rows without text.
 
@@ -106,6 +127,8 @@ def load_labelled(
             default.
         training: when True, a label with no positive row is an error (nothing could be
             learned from it).
+        preferred_id: the id column to take when ``config.id_column`` is not set and the
+            file has it (a model's training id column); see :func:`id_column_of`.
 
     Example:
         >>> import tempfile, os
@@ -123,20 +146,11 @@ def load_labelled(
         frame, name, digest = read_table(table), table.name, file_digest(path)
     if len(frame) == 0:
         raise OdioError(f"{name} has a header but no rows")
-    id_column = config.id_column or next((c for c in ID_COLUMNS if c in frame.columns), None)
+    id_column = id_column_of(frame.columns, config.id_column, preferred_id)
     columns = [config.text_column, *config.label_columns]
     require_columns(name, frame, columns + ([id_column] if id_column else []))
 
-    is_text_row = frame[config.text_column].map(is_text).to_numpy()
-    if not is_text_row.all():
-        bad = np.flatnonzero(~is_text_row)
-        if config.strict:
-            raise OdioError(
-                f"{name}: {len(bad)} rows have an empty text (rows {_some(bad)}); "
-                "fix them or run without --strict to drop them"
-            )
-        log.warning("%s: dropped %d rows with an empty text (rows %s)", name, len(bad), _some(bad))
-
+    is_text_row = _text_rows(name, frame[config.text_column], config.strict)
     keep = is_text_row
     kept = frame[keep].reset_index(drop=True)
     Y, _, label_format = _labels(name, kept, config, np.flatnonzero(keep))
@@ -153,7 +167,7 @@ def load_labelled(
         path=name,
         rows_read=len(frame),
         rows_used=int(keep.sum()),
-        dropped={"empty text": int((~keep).sum())},
+        dropped=_drop_reasons(frame[config.text_column], keep),
         label_format=label_format,
         min_votes=config.min_votes if label_format == "votes" else None,
         sha256=digest,
@@ -216,7 +230,7 @@ def load_source(source: SourceConfig, data: DataConfig) -> LabelledData:
     if mine is None:
         raise OdioError(f"{name} has none of the run's label columns; give its labels")
     require_columns(table, frame, [config.text_column, *mine.label_columns])
-    keep = frame[config.text_column].map(is_text).to_numpy()
+    keep = _text_rows(name, frame[config.text_column], config.strict)
     kept = frame[keep].reset_index(drop=True)
     rows = np.flatnonzero(keep)
     sub = config.model_copy(update={"labels": entries})
@@ -232,7 +246,7 @@ def load_source(source: SourceConfig, data: DataConfig) -> LabelledData:
         path=f"{name} [{where}]" if where else name,
         rows_read=len(frame),
         rows_used=int(keep.sum()),
-        dropped={"empty text": int((~keep).sum())},
+        dropped=_drop_reasons(frame[config.text_column], keep),
         label_format=label_format,
         min_votes=config.min_votes if label_format == "votes" else None,
         sha256=file_digest(source.path),
@@ -378,6 +392,32 @@ def _mapped(
 def _missing(value: Any) -> bool:
     """An empty cell (NaN, None); lists and other objects are values, not missing."""
     return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _text_rows(name: str, texts: pd.Series, strict: bool) -> np.ndarray:
+    """Which rows hold a text; the others are named in a warning (or an error when
+    ``strict``): those with an empty text, and those whose text is a list, a number..."""
+    why = texts.map(not_text)
+    for kind in dict.fromkeys(why.dropna()):
+        bad = np.flatnonzero((why == kind).to_numpy())
+        what = "with an empty text" if kind == "empty" else f"whose text is {kind}, not text"
+        if strict:
+            have = "have an empty text" if kind == "empty" else what
+            raise OdioError(
+                f"{name}: {len(bad)} rows {have} (rows {_some(bad)}); "
+                "fix them or run without --strict to drop them"
+            )
+        log.warning("%s: dropped %d rows %s (rows %s)", name, len(bad), what, _some(bad))
+    return why.isna().to_numpy()
+
+
+def _drop_reasons(texts: pd.Series, keep: np.ndarray) -> dict[str, int]:
+    """Reason -> rows dropped: ``empty text`` (always listed), ``text is a list``..."""
+    reasons = {"empty text": 0}
+    for kind in texts[~keep].map(not_text):
+        reason = "empty text" if kind == "empty" else f"text is {kind}"
+        reasons[reason] = reasons.get(reason, 0) + 1
+    return reasons
 
 
 def _rule(config: DataConfig, label_format: str) -> str:

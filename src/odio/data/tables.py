@@ -4,7 +4,12 @@ Parquet, from a file or from standard input (``-``), whole or in chunks.
 - The delimiter comes from ``sep``, else the name (``.tsv``, ``.tab``), else the header
   line (the most frequent of ``,``, tab, ``;`` and ``|``).
 - Tab-separated files are read with quotes kept as the file has them: in TSV a ``"`` is
-  part of the text, not a field delimiter.
+  part of the text, not a field delimiter. A line that does not split into the header's
+  number of fields is read again with quotes (a quoted field holding a tab or a line break,
+  as the EXIST 2021 files have); if that does not fit either, the error names the line.
+- A delimiter of several characters (``;;``) is taken as written.
+- A lone UTF-16 surrogate in JSON text (``"\\ud83d"``, a tweet cut inside an emoji) becomes
+  U+FFFD, as the server reads it, with a warning.
 - ``.json`` holds either JSON Lines or one array of objects (told by its first character).
 - A leading unnamed index column (what ``DataFrame.to_csv`` writes) is kept, named ``""``.
 
@@ -18,7 +23,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
+import logging
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -26,9 +34,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 import pandas as pd
 
+from odio.data.literal import LiteralLines
 from odio.errors import OdioError
+
+log = logging.getLogger(__name__)
 
 STDIN = "-"
 """The file name that means standard input (and standard output for ``odio predict -o``)."""
@@ -46,6 +58,28 @@ SUFFIXES = {
 FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
 SEPARATORS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 """Names a ``--sep`` may be given by, besides the character itself."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def not_text(value: Any) -> str | None:
+    """Why a cell is not a tweet (``empty``, ``a list``, ``a number``...), ``None`` if it is one.
+
+    >>> [not_text(v) for v in ("hola", "  ", None, 3, ["a"], {"a": 1})]
+    [None, 'empty', 'empty', 'a number', 'a list', 'an object']
+    """
+    if isinstance(value, str):
+        return None if value.strip() else "empty"
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return "empty"
+    if isinstance(value, list | tuple | np.ndarray):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, bool | np.bool_):
+        return "a boolean"
+    if isinstance(value, int | float | np.number):
+        return "a number"
+    return f"a {type(value).__name__}"
 
 
 def is_text(value: Any) -> bool:
@@ -210,20 +244,37 @@ def _read_delimited(table: Table, chunksize: int | None, as_text: bool) -> Itera
         if not header.strip():
             raise OdioError(f"{table.name} is empty")
         sep = table.separator(header)
-        quoting: Any = csv.QUOTE_NONE if sep == "\t" else csv.QUOTE_MINIMAL
-        names = next(csv.reader([header], delimiter=sep, quoting=quoting))
+        if not sep or any(ch in sep for ch in '"\r\n'):
+            raise OdioError(
+                f"the delimiter cannot be empty or hold a quote or a line break: {sep!r}"
+            )
+        line = header.rstrip("\r\n")
+        names = (
+            line.split(sep)
+            if sep == "\t" or len(sep) > 1
+            else next(csv.reader([line], delimiter=sep, quoting=csv.QUOTE_MINIMAL))
+        )
         repeated = sorted({n for n in names if names.count(n) > 1 and n})
         if repeated:
             raise OdioError(
                 f"{table.name}: column {repeated[0]!r} appears more than once in the header"
             )
-        body = io.StringIO(header + stream.read()) if table.is_stdin else None
-        source: Any = body if body is not None else table.path
-        options: dict[str, Any] = {"sep": sep, "quoting": quoting}
+        lines = itertools.chain([header], stream)
+        options: dict[str, Any] = {"sep": sep, "quoting": csv.QUOTE_MINIMAL}
+        literal = None
+        if sep == "\t" or len(sep) > 1:
+            # Read as written: LiteralLines re-quotes each line so pandas keeps every ``"``.
+            literal = LiteralLines(lines, table.name, sep, len(names))
+            source: Any = literal
+            options["sep"] = "\t"
+        elif table.is_stdin:
+            source = io.StringIO("".join(lines))
+        else:
+            source = table.path
         reader: Any = pd.read_csv(
             source,
             **options,
-            encoding=None if body is not None else table.encoding,
+            encoding=table.encoding if isinstance(source, str | Path) else None,
             chunksize=chunksize,
             dtype=str if as_text else None,
             keep_default_na=not as_text,
@@ -235,6 +286,15 @@ def _read_delimited(table: Table, chunksize: int | None, as_text: bool) -> Itera
         finally:
             if not isinstance(reader, pd.DataFrame):
                 reader.close()
+        if literal is not None and literal.quoted:
+            quoted = literal.quoted
+            log.info(
+                "%s: %d rows held a quoted field (with a tab or a line break): read with their "
+                "quotes as field delimiters (lines %s)",
+                table.name,
+                len(quoted),
+                ", ".join(map(str, quoted[:5])) + (", ..." if len(quoted) > 5 else ""),
+            )
     except pd.errors.EmptyDataError:
         raise OdioError(f"{table.name} is empty") from None
     except pd.errors.ParserError as exc:
@@ -250,18 +310,23 @@ def _read_json(table: Table, chunksize: int | None) -> Iterator[pd.DataFrame]:
     """JSON Lines, one object per line, read line by line (errors name the line); or a
     ``.json`` file holding one array of objects."""
     stream = _text_stream(table)
+    cleaned = _Surrogates()
     try:
         if table.kind == "json":
             first = stream.read(1)
             while first.isspace():
                 first = stream.read(1)
             if first == "[":
+                text = first + stream.read()
                 try:
-                    records = json.loads(first + stream.read())
+                    records = json.loads(text)
                 except json.JSONDecodeError as exc:
                     raise OdioError(f"{table.name}: not valid JSON ({exc})") from None
-                if not all(isinstance(r, dict) for r in records):
+                if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
                     raise OdioError(f"{table.name}: a JSON array of objects is expected")
+                if "\\u" in text:
+                    records = [cleaned.record(r) for r in records]
+                cleaned.warn(table.name)
                 yield pd.DataFrame.from_records(records)
                 return
             stream = io.StringIO(first + stream.read())
@@ -277,14 +342,49 @@ def _read_json(table: Table, chunksize: int | None) -> Iterator[pd.DataFrame]:
                 ) from None
             if not isinstance(record, dict):
                 raise OdioError(f"{table.name}: line {number} is not a JSON object")
-            rows.append(record)
+            rows.append(cleaned.record(record) if "\\u" in line else record)
             if chunksize and len(rows) == chunksize:
                 yield pd.DataFrame.from_records(rows)
                 rows = []
         if rows:
             yield pd.DataFrame.from_records(rows)
+        cleaned.warn(table.name)
     finally:
         stream.close()
+
+
+class _Surrogates:
+    """Replaces lone UTF-16 surrogates (``"\\ud83d"`` in JSON: a tweet cut inside an emoji)
+    with U+FFFD, as the server's preprocessing does, and counts the cells changed. Such a
+    string is a valid Python ``str`` but has no UTF-8 form: pandas (Arrow strings) and every
+    writer refuse it."""
+
+    def __init__(self) -> None:
+        self.cells = 0
+
+    def record(self, record: dict[str, Any]) -> dict[str, Any]:
+        return {self.value(k): self.value(v) for k, v in record.items()}
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            fixed = _SURROGATE.sub("\ufffd", value)
+            self.cells += fixed != value
+            return fixed
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        if isinstance(value, dict):
+            return self.record(value)
+        return value
+
+    def warn(self, name: str) -> None:
+        if self.cells:
+            log.warning(
+                "%s: %d cells held a lone UTF-16 surrogate (a character cut in half): "
+                "replaced with U+FFFD",
+                name,
+                self.cells,
+            )
+            self.cells = 0
 
 
 def _read_parquet(table: Table, chunksize: int | None) -> Iterator[pd.DataFrame]:

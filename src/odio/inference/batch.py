@@ -20,7 +20,15 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from odio.data.tables import STDIN, Table, format_of, is_text, iter_table, require_columns
+from odio.data.tables import (
+    STDIN,
+    Table,
+    format_of,
+    is_text,
+    iter_table,
+    not_text,
+    require_columns,
+)
 from odio.errors import OdioError
 from odio.files import staging_file
 from odio.inference.detector import Detector
@@ -102,7 +110,7 @@ def predict_file(
         for i, chunk in enumerate(iter_table(table, chunksize=chunksize, as_text=True)):
             if i == 0:
                 require_columns(table, chunk, [text_column])
-            out.write(_score_chunk(detector, chunk, text_column), detector.labels[0])
+            out.write(_score_chunk(detector, chunk, text_column), detector.labels[0], text_column)
     return out.report("standard output" if to_stdout else str(output_path))
 
 
@@ -125,6 +133,8 @@ class _ScoredOutput:
         self.sink = _Sink(fmt, staged)
         self.start = start
         self.rows = self.empty = 0
+        self.not_text: dict[str, list[int]] = {}
+        """What a text is that is not one (a list, a number) -> the 0-based rows."""
         self.bar = tqdm(
             desc=desc,
             unit=" rows",
@@ -135,7 +145,13 @@ class _ScoredOutput:
     def __enter__(self) -> _ScoredOutput:
         return self
 
-    def write(self, frame: pd.DataFrame, main_label: str) -> None:
+    def write(self, frame: pd.DataFrame, main_label: str, text_column: str | None = None) -> None:
+        """Write ``frame``; with ``text_column``, note the rows whose text is not a string."""
+        if text_column is not None:
+            for row, text in enumerate(frame[text_column], self.rows):
+                kind = not_text(text)
+                if kind is not None and kind != "empty":
+                    self.not_text.setdefault(kind, []).append(row)
         try:
             self.sink.write(frame)
         except OSError as exc:  # a full disk, a quota, a file-size limit
@@ -173,8 +189,17 @@ class _ScoredOutput:
             self.sink.path.unlink(missing_ok=True)
 
     def report(self, output: str) -> PredictReport:
-        if self.empty:
-            log.warning("%d rows had an empty text: kept with empty outputs", self.empty)
+        odd = sum(len(rows) for rows in self.not_text.values())
+        if self.empty > odd:
+            log.warning("%d rows had an empty text: kept with empty outputs", self.empty - odd)
+        for kind, rows in self.not_text.items():
+            shown = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
+            log.warning(
+                "%d rows had a text that is %s, not text (rows %s): kept with empty outputs",
+                len(rows),
+                kind,
+                shown,
+            )
         return PredictReport(
             output=output,
             rows=self.rows,

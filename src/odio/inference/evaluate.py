@@ -70,7 +70,11 @@ def evaluate_run(
     if thresholds:
         detector = detector.with_thresholds(thresholds)
     trained = detector.info.get("data", {})
-    settings = {k: trained[k] for k in TRAINED_DATA if trained.get(k) is not None}
+    # The training id column is a preference, not a requirement: another file may name its
+    # ids otherwise (tweet_id / id) or have none.
+    settings = {
+        k: trained[k] for k in TRAINED_DATA if trained.get(k) is not None and k != "id_column"
+    }
     settings.setdefault("labels", detector.labels)
     settings.update({k: v for k, v in (data or {}).items() if v is not None})
     try:
@@ -83,7 +87,7 @@ def evaluate_run(
             f"the model has no label {unknown[0]!r}; its labels are {', '.join(detector.labels)} "
             "(read a label from another column with --labels COLUMN=LABEL)"
         )
-    loaded = load_labelled(data_path, config, training=False)
+    loaded = load_labelled(data_path, config, training=False, preferred_id=trained.get("id_column"))
     order = np.argsort([detector.labels.index(label) for label in loaded.labels])
     labels = [loaded.labels[i] for i in order]  # in the model's order: the main label first
     Y = loaded.Y[:, order]
