@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from odio.config import StackConfig
 from odio.errors import OdioError
@@ -76,6 +75,8 @@ class StackMeta:
     def fit(cls, base_probs: Sequence[np.ndarray], Y: np.ndarray, config: StackConfig) -> StackMeta:
         """Fit one logistic regression per label (a label with one class in ``Y``
         predicts its rate)."""
+        from sklearn.linear_model import LogisticRegression  # training only: a slow import
+
         meta = cls(config.features, [], [])
         for j in range(Y.shape[1]):
             X, y = meta.design(base_probs, j), Y[:, j]
