@@ -12,8 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 LICENSE = "other"
 """The card's licence when the run sets none: a model inherits the terms of its training
 data and base model, which odio cannot know."""
@@ -29,6 +27,8 @@ def model_card(config: dict[str, Any]) -> str:
         ('---', True)
     """
     labels = config["labels"]
+    import yaml  # only to write a model: not on the import path of the Detector
+
     meta = yaml.safe_dump(front_matter(config), sort_keys=False, allow_unicode=True).rstrip()
     lines = ["---", meta]
     lines += ["---", "", "# odio hate-speech detector", ""]
@@ -247,6 +247,8 @@ def _training_section(config: dict[str, Any]) -> list[str]:
             + "."
         )
     if training.get("config"):
+        import yaml
+
         lines += [
             "",
             "```yaml",

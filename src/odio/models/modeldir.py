@@ -1,4 +1,4 @@
-"""The self-describing model directory: writing it, finding it, reading it back.
+"""The self-describing model directory: writing it and reading it back.
 
 ::
 
@@ -11,13 +11,14 @@
 
 Nothing is pickled and nothing is run from the files: member and base folders must be plain
 names inside the directory, transformers never runs code shipped with a model, and ONNX
-members open only their own graph file.
+members open only their own graph file. Finding the directory and checking its
+``config.json`` is :mod:`odio.models.modelconfig`'s job.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,12 +30,14 @@ from odio.extras import require
 from odio.files import as_os_error, usual_permissions
 from odio.models.blend import TOKENIZER_DIR, Blend
 from odio.models.card import model_card
+from odio.models.modelconfig import CONFIG_FILE, child, find_model_dir, first_line, read_config
 from odio.models.protocols import Member, TextModel
 from odio.models.stack import Stack, StackMeta
 from odio.text.preprocess import PreprocessOptions
 from odio.versions import VERSION, check_versions, library_versions
 
-CONFIG_FILE = "config.json"
+log = logging.getLogger(__name__)
+
 RUNTIMES = ("torch", "onnx")
 """Runtimes of transformer members; TF-IDF members always run with scikit-learn."""
 OWN_KEYS = frozenset(
@@ -42,146 +45,6 @@ OWN_KEYS = frozenset(
     "bases meta decision_rule".split()
 )
 """The ``config.json`` keys of the model itself; any other key is run information."""
-
-
-def find_model_dir(directory: str | Path) -> Path:
-    """The model directory at ``directory`` or in its ``model/``, with a clear error.
-
-    >>> find_model_dir("no/such/run")
-    Traceback (most recent call last):
-    ...
-    odio.errors.OdioError: model directory not found: no/such/run
-    """
-    directory = Path(directory)
-    if not (directory / CONFIG_FILE).exists() and (directory / "model" / CONFIG_FILE).exists():
-        directory = directory / "model"
-    if not directory.exists():
-        raise OdioError(f"model directory not found: {directory}")
-    if not (directory / CONFIG_FILE).exists():
-        raise OdioError(
-            f"{directory} is not an odio model: it has no {CONFIG_FILE} "
-            "(give the run's model/ directory)"
-        )
-    return directory
-
-
-def read_config(directory: Path) -> dict[str, Any]:
-    """The ``config.json`` of a model directory, checked for what loading needs: labels,
-    a threshold in [0, 1] for each, the member (or base) folders present, normalisation
-    options, a stack's meta-model of the right shape. A problem is one line naming the
-    file and the key.
-
-    >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> _ = (folder / CONFIG_FILE).write_text(
-    ...     '{"backend": "tfidf", "labels": ["Odio"], "thresholds": {"Odio": 1.5}, "members": []}')
-    >>> read_config(folder)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    odio.errors.OdioError: .../config.json: key 'thresholds.Odio' must be a number in [0, 1], got 1.5
-    """  # noqa: E501 - a doctest output line cannot be wrapped
-    path = directory / CONFIG_FILE
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise OdioError(f"{path}: cannot be read ({_first_line(exc)})") from None
-    if not isinstance(config, dict):
-        raise OdioError(f"{path}: not an odio model config (not a JSON object)")
-    needed = ["backend", "labels", "thresholds"]
-    needed += ["bases", "meta"] if config.get("backend") == "stack" else ["members"]
-    missing = [key for key in needed if key not in config]
-    if missing:
-        raise OdioError(f"{path}: not an odio model config ({missing[0]!r} is missing)")
-    check_config(directory, config)
-    return config
-
-
-def check_config(directory: Path, config: dict[str, Any]) -> None:
-    """Raise an :class:`OdioError` naming ``config.json`` and the key of the first problem."""
-    path = directory / CONFIG_FILE
-
-    def bad(key: str, expected: str, value: Any) -> OdioError:
-        shown = repr(value)
-        shown = shown if len(shown) <= 80 else shown[:77] + "..."
-        return OdioError(f"{path}: key {key!r} must be {expected}, got {shown}")
-
-    labels = config["labels"]
-    if (
-        not isinstance(labels, list)
-        or not labels
-        or not all(isinstance(label, str) and label for label in labels)
-        or len(set(labels)) != len(labels)
-    ):
-        raise bad("labels", "a list of distinct label names", labels)
-    thresholds = config["thresholds"]
-    if not isinstance(thresholds, dict):
-        raise bad("thresholds", "a mapping of label to threshold", thresholds)
-    for label in labels:
-        if label not in thresholds:
-            raise OdioError(f"{path}: key 'thresholds' has no threshold for label {label!r}")
-        if not _is_probability(thresholds[label]):
-            raise bad(f"thresholds.{label}", "a number in [0, 1]", thresholds[label])
-    if not isinstance(config.get("backend"), str):
-        raise bad("backend", "a backend name", config.get("backend"))
-    if config["backend"] == "stack":
-        _check_stack(directory, config, bad)
-        return
-    members = config["members"]
-    if not isinstance(members, list) or not members:
-        raise bad("members", "a non-empty list of member folders", members)
-    for i, name in enumerate(members):
-        if not child(directory, name).is_dir():
-            raise OdioError(
-                f"{path}: key 'members[{i}]' names {name!r}, which is not in {directory}"
-            )
-    try:
-        PreprocessOptions.from_dict(config.get("preprocess"))
-    except (ValueError, TypeError) as exc:
-        raise bad("preprocess", "normalisation options", config.get("preprocess")) from exc
-
-
-def _check_stack(directory: Path, config: dict[str, Any], bad: Callable[..., OdioError]) -> None:
-    bases, meta, n_labels = config["bases"], config["meta"], len(config["labels"])
-    if not isinstance(bases, list) or len(bases) < 2:
-        raise bad("bases", "a list of two or more bases", bases)
-    for i, entry in enumerate(bases):
-        if not isinstance(entry, dict) or not isinstance(entry.get("model"), str):
-            raise bad(f"bases[{i}]", "a mapping with 'dir' and 'model'", entry)
-        if not child(directory, entry.get("dir")).is_dir():
-            raise OdioError(
-                f"{directory / CONFIG_FILE}: key 'bases[{i}].dir' names {entry.get('dir')!r}, "
-                f"which is not in {directory}"
-            )
-    if not isinstance(meta, dict) or meta.get("features") not in ("label", "all"):
-        raise bad("meta.features", "'label' or 'all'", meta.get("features") if meta else meta)
-    width = len(bases) * (n_labels if meta["features"] == "all" else 1)
-    coef, intercept = meta.get("coef"), meta.get("intercept")
-    if (
-        not isinstance(coef, list)
-        or len(coef) != n_labels
-        or not all(isinstance(row, list) and len(row) == width for row in coef)
-        or not all(_is_finite(w) for row in coef for w in row)
-    ):
-        raise bad("meta.coef", f"{n_labels} rows of {width} finite numbers", coef)
-    if (
-        not isinstance(intercept, list)
-        or len(intercept) != n_labels
-        or not all(_is_finite(b) for b in intercept)
-    ):
-        raise bad("meta.intercept", f"{n_labels} finite numbers", intercept)
-
-
-def _is_finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _is_probability(value: Any) -> bool:
-    return _is_finite(value) and 0.0 <= value <= 1.0
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
 
 
 def model_config(
@@ -311,31 +174,8 @@ def load_part(load: Callable[[Path], T], folder: Path) -> T:
         # the wrong type fails as anything from KeyError to AttributeError
         raise OdioError(
             f"{folder}: cannot load this part of the model "
-            f"({type(exc).__name__}: {_first_line(exc)})"
+            f"({type(exc).__name__}: {first_line(exc)})"
         ) from None
-
-
-def child(directory: Path, name: Any) -> Path:
-    """The folder ``name`` of a model directory, refused when it would lead elsewhere.
-
-    >>> child(Path("model"), "fold_0").as_posix()
-    'model/fold_0'
-    >>> child(Path("model"), "../x")
-    Traceback (most recent call last):
-    ...
-    odio.errors.OdioError: model/config.json names '../x': a part must be a folder name inside the model directory
-    """  # noqa: E501 - a doctest output line cannot be wrapped
-    if (
-        not isinstance(name, str)
-        or name in ("", ".", "..")
-        or Path(name).name != name
-        or "\\" in name
-    ):
-        raise OdioError(
-            f"{directory / CONFIG_FILE} names {name!r}: a part must be a folder name inside "
-            "the model directory"
-        )
-    return directory / name
 
 
 def _load_stack(
@@ -407,11 +247,10 @@ def _member_loader(
     # a missing extra is one sentence naming the extra this runtime needs
     if runtime == "onnx":
         require("onnxruntime", "onnx", "the ONNX runtime")
-        require("transformers", "onnx", "the ONNX runtime")
     else:
         require("torch", "transformer", "a transformer model", torch=True)
         require("transformers", "transformer", "a transformer model", torch=True)
-    tokenizer = model_tokenizer(directory, members[0])
+    tokenizer = model_tokenizer(directory, members[0], runtime=runtime)
     if runtime == "onnx":
         from odio.models.onnx import OnnxMember
 
@@ -421,11 +260,39 @@ def _member_loader(
     return runtime, lambda folder: EncoderMember.load(folder, tokenizer, threads=threads)
 
 
-def model_tokenizer(directory: Path, first_member: Path) -> Any:
-    """The tokenizer an encoder model's members share: ``tokenizer/`` (models saved before
-    odio 0.2 kept one in every member folder: the first member's is used)."""
-    from odio.text.tokens import load_tokenizer
+def tokenizer_folder(directory: Path, first_member: Path) -> Path:
+    """Where an encoder model's shared tokenizer is: ``tokenizer/`` (models saved before
+    odio 0.2 kept one in every member folder: the first member's), checked to hold one.
 
-    shared = directory / TOKENIZER_DIR
-    folder = shared if shared.is_dir() else first_member
+    >>> tokenizer_folder(Path("model"), Path("model/fold_0"))
+    Traceback (most recent call last):
+    ...
+    odio.errors.OdioError: model/tokenizer/tokenizer.json is missing: the model's tokenizer was not saved or copied with it
+    """  # noqa: E501 - a doctest output line cannot be wrapped
+    from odio.text.tokens import TOKENIZER_CONFIG, TOKENIZER_FILE, check_tokenizer_files
+
+    folder = directory / TOKENIZER_DIR
+    if not folder.is_dir() and any(
+        (first_member / name).is_file() for name in (TOKENIZER_FILE, TOKENIZER_CONFIG)
+    ):
+        folder = first_member
+    check_tokenizer_files(folder)
+    return folder
+
+
+def model_tokenizer(directory: Path, first_member: Path, *, runtime: str = "torch") -> Any:
+    """The tokenizer an encoder model's members share (see :func:`tokenizer_folder`).
+
+    The ``onnx`` runtime reads it with the ``tokenizers`` library alone
+    (:class:`~odio.text.tokens.SavedTokenizer`), so scoring imports neither transformers nor
+    torch; a tokenizer saved without ``tokenizer.json`` is read with transformers.
+    """
+    from odio.text.tokens import TOKENIZER_FILE, SavedTokenizer, load_tokenizer
+
+    folder = tokenizer_folder(directory, first_member)
+    if runtime == "onnx" and (folder / TOKENIZER_FILE).is_file():
+        return load_part(SavedTokenizer.load, folder)
+    if runtime == "onnx":
+        log.info("%s has no %s: its tokenizer is read with transformers", folder, TOKENIZER_FILE)
+        require("transformers", "onnx", f"a tokenizer without {TOKENIZER_FILE}")
     return load_part(load_tokenizer, folder)

@@ -9,7 +9,8 @@ A member folder of an exported model holds::
 
 The graph takes ``input_ids`` and ``attention_mask`` (int64, dynamic batch and sequence
 axes) and returns ``logits`` and ``probabilities``. It needs ONNX Runtime and the model's
-tokenizer, not torch.
+tokenizer, read with the ``tokenizers`` library alone
+(:class:`~odio.text.tokens.SavedTokenizer`): neither torch nor transformers is imported.
 
 Requires the ``onnx`` extra.
 """
@@ -46,7 +47,7 @@ BATCH_SIZE = 8
 class OnnxMember:
     """A fold member exported to ONNX, run by ONNX Runtime on the CPU.
 
-    Its session is thread-safe; its Hugging Face tokenizer is not (callers that share a
+    Its session is thread-safe; its tokenizer is not (callers that share a
     member across threads, such as :mod:`odio.serve`, serialise calls).
 
     Args:

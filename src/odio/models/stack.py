@@ -14,16 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
-from odio.config import StackConfig
 from odio.errors import OdioError
 from odio.metrics import logit
 from odio.models.blend import Blend
 from odio.text.preprocess import replace_surrogates
+
+if TYPE_CHECKING:  # odio.config builds pydantic models on import: training only
+    from odio.config import StackConfig
 
 STACK_PREFIX = "stack:"
 
@@ -53,6 +54,7 @@ class StackMeta:
     """Per-label logistic regressions on the bases' log-odds.
 
     Example:
+        >>> from odio.config import StackConfig
         >>> rng = np.random.default_rng(0)
         >>> Y = rng.integers(0, 2, (60, 1))
         >>> bases = [np.clip(Y * 0.6 + rng.random((60, 1)) * 0.4, 0, 1), rng.random((60, 1))]
@@ -76,6 +78,8 @@ class StackMeta:
     def fit(cls, base_probs: Sequence[np.ndarray], Y: np.ndarray, config: StackConfig) -> StackMeta:
         """Fit one logistic regression per label (a label with one class in ``Y``
         predicts its rate)."""
+        from sklearn.linear_model import LogisticRegression  # training only: a slow import
+
         meta = cls(config.features, [], [])
         for j in range(Y.shape[1]):
             X, y = meta.design(base_probs, j), Y[:, j]

@@ -5,19 +5,33 @@ so a :class:`~odio.models.blend.Blend` tokenises a batch once and hands the same
 to every member. Batches are sorted by length and padded to their longest item, so a
 20-token tweet is not padded to 128.
 
-This module needs ``transformers`` only to load a tokenizer and never imports torch, so the
-ONNX runtime can serve a model without it.
+A saved tokenizer is read with ``transformers`` (:func:`load_tokenizer`, what PyTorch
+members use) or, when it has a ``tokenizer.json``, with the ``tokenizers`` library alone
+(:class:`SavedTokenizer`, what ONNX members use: transformers imports torch, seconds of
+start-up a server does not need). Both give the same token ids.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from odio.errors import OdioError
 from odio.extras import require
+
+TOKENIZER_FILE = "tokenizer.json"
+"""A fast tokenizer's whole pipeline, as ``save_pretrained`` writes it."""
+TOKENIZER_CONFIG = "tokenizer_config.json"
+"""Its special tokens and settings (truncation side), as ``save_pretrained`` writes them."""
+SAVED_FILES = (TOKENIZER_FILE, TOKENIZER_CONFIG, "special_tokens_map.json", "added_tokens.json")
+"""The files a :class:`SavedTokenizer` reads, and copies when it is saved elsewhere."""
+SLOW_VOCABULARIES = ("vocab.json", "vocab.txt", "merges.txt", "*.model", "*.spm")
+"""Vocabulary files of a tokenizer saved without ``tokenizer.json`` (read by transformers)."""
 
 
 def load_tokenizer(source: str | Path) -> Any:
@@ -28,6 +42,128 @@ def load_tokenizer(source: str | Path) -> Any:
     """
     transformers = require("transformers", "onnx", "a transformer model's tokenizer")
     return transformers.AutoTokenizer.from_pretrained(str(source), trust_remote_code=False)
+
+
+def check_tokenizer_files(folder: Path) -> None:
+    """Raise an :class:`OdioError` naming the missing file when ``folder`` holds no saved
+    tokenizer: ``tokenizer.json``, or a slow tokenizer's vocabulary (transformers would
+    otherwise build one from the special tokens alone and score nonsense).
+
+    >>> check_tokenizer_files(Path("no/such/tokenizer"))
+    Traceback (most recent call last):
+    ...
+    odio.errors.OdioError: no/such/tokenizer/tokenizer.json is missing: the model's tokenizer was not saved or copied with it
+    """  # noqa: E501 - a doctest output line cannot be wrapped
+    if (folder / TOKENIZER_FILE).is_file():
+        return
+    if (folder / TOKENIZER_CONFIG).is_file() and any(
+        path.is_file() for pattern in SLOW_VOCABULARIES for path in folder.glob(pattern)
+    ):
+        return
+    raise OdioError(
+        f"{folder / TOKENIZER_FILE} is missing: "
+        "the model's tokenizer was not saved or copied with it"
+    )
+
+
+class SavedTokenizer:
+    """A tokenizer saved by transformers' ``save_pretrained``, run by ``tokenizers`` alone.
+
+    ``tokenizer.json`` holds the fast tokenizer's whole pipeline (normaliser, pre-tokenizer,
+    model, post-processor adding the special tokens), as transformers had set it up;
+    ``tokenizer_config.json`` holds the padding token and the truncation side. Calling it
+    encodes as transformers does for ``tokenizer(texts, truncation=True, max_length=n,
+    padding=False)``: longest-first truncation to ``n`` tokens special tokens included, no
+    padding. Like transformers' tokenizers it is not thread-safe (it sets the truncation
+    length of its pipeline).
+
+    Args:
+        folder: where its files are (they are copied from there by :meth:`save_pretrained`).
+        backend: the ``tokenizers.Tokenizer`` read from ``tokenizer.json``.
+        config: the contents of ``tokenizer_config.json`` (and ``special_tokens_map.json``).
+
+    Example:
+        >>> tokenizer = SavedTokenizer.load("runs/e5/model-int8/tokenizer")  # doctest: +SKIP
+        >>> tokenizer(["hola weon"], truncation=True, max_length=128)["input_ids"]
+        ... # doctest: +SKIP
+        [[0, 412, 98, 2]]
+    """
+
+    def __init__(self, folder: Path, backend: Any, config: dict[str, Any]) -> None:
+        self.folder = folder
+        self.backend = backend
+        self.truncation_side = str(config.get("truncation_side") or "right")
+        self.model_max_length = config.get("model_max_length")
+        backend.no_padding()
+        backend.no_truncation()
+        backend.encode_special_tokens = bool(config.get("split_special_tokens", False))
+        self.pad_token = _token(config.get("pad_token"))
+        unk = _token(config.get("unk_token"))
+        unk_id = None if unk is None else backend.token_to_id(unk)
+        found = None if self.pad_token is None else backend.token_to_id(self.pad_token)
+        self.pad_token_id: int | None = (
+            None if self.pad_token is None else (unk_id if found is None else found)
+        )
+
+    def __call__(
+        self,
+        texts: Sequence[str],
+        *,
+        truncation: bool = True,
+        max_length: int | None = None,
+        padding: bool = False,
+    ) -> dict[str, list[list[int]]]:
+        """``{"input_ids": ..., "attention_mask": ...}`` of ``texts``, truncated, unpadded."""
+        if not truncation or max_length is None or padding:
+            raise ValueError("a SavedTokenizer only truncates to max_length, without padding")
+        target = {
+            "max_length": max_length,
+            "stride": 0,
+            "strategy": "longest_first",
+            "direction": self.truncation_side,
+        }
+        current = self.backend.truncation
+        if current is None or {key: current.get(key) for key in target} != target:
+            self.backend.enable_truncation(**target)
+        encodings = self.backend.encode_batch(list(texts), add_special_tokens=True)
+        return {
+            "input_ids": [e.ids for e in encodings],
+            "attention_mask": [e.attention_mask for e in encodings],
+        }
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        """Copy its files to ``directory`` (what transformers' ``save_pretrained`` would
+        write for it)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        for name in SAVED_FILES:
+            source = self.folder / name
+            if source.is_file() and (directory / name).resolve() != source.resolve():
+                shutil.copyfile(source, directory / name)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> SavedTokenizer:
+        """Read ``tokenizer.json`` and ``tokenizer_config.json`` from ``folder``."""
+        tokenizers = require("tokenizers", "onnx", "a model's tokenizer")
+        folder = Path(folder)
+        check_tokenizer_files(folder)
+        config, legacy = _read_json(folder / TOKENIZER_CONFIG), folder / "special_tokens_map.json"
+        if "added_tokens_decoder" not in config and legacy.is_file():
+            config.update(_read_json(legacy))  # as transformers reads older saves
+        backend = tokenizers.Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        return cls(folder, backend, config)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return data if isinstance(data, dict) else {}
+
+
+def _token(value: Any) -> str | None:
+    """A special token as saved: its text, or an ``AddedToken`` dict with its ``content``."""
+    if isinstance(value, dict):
+        value = value.get("content")
+    return value if isinstance(value, str) else None
 
 
 def pad_id(tokenizer: Any) -> int:
