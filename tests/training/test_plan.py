@@ -47,3 +47,26 @@ def test_a_stack_leaves_normalisation_to_each_base(tiny_encoder):
     assert (tfidf.backend, tfidf.preprocess.emoji) == ("tfidf", False)
     assert (encoder.backend, encoder.preprocess.emoji) == ("transformer", True)
     assert encoder.metric == plan.metric and encoder.objectives == plan.objectives
+
+
+def test_a_preprocess_setting_changes_only_the_steps_it_names():
+    # benchmarks/RESULTS.md's "TF-IDF + de-obfuscation" row: the setting used to replace
+    # TF-IDF's own normalisation, turning handles, links, hashtags and emoji into words
+    config = RunConfig.from_dict({"preprocess": {"deobfuscate": True}})
+    plan = plan_run(config, DATATHON)
+    assert plan.preprocess.deobfuscate is True
+    assert (plan.preprocess.user, plan.preprocess.emoji) == (False, False)
+    encoder = plan_run(config.model_copy(update={"model": "my/encoder"}), DATATHON)
+    assert (encoder.preprocess.deobfuscate, encoder.preprocess.emoji) == (True, True)
+
+
+def test_the_saved_config_reproduces_the_normalisation(split_files, tmp_path):
+    import odio
+
+    train, _ = split_files
+    run = odio.fit(train, {"cv": {"folds": 2}, "preprocess": {"deobfuscate": True}}, progress=False)
+    assert run.config.preprocess == run.plan.preprocess
+    assert run.detector.model.preprocess == run.plan.preprocess
+    run.save(tmp_path / "run")
+    again = plan_run(RunConfig.from_yaml(tmp_path / "run" / "config.yaml"), run.labels)
+    assert again.preprocess == run.plan.preprocess

@@ -93,8 +93,8 @@ def fit(
     for source in sources:
         log.info("extra training source %s", source.report.summary())
     plan = plan_run(config, train.labels)
-    if plan.preprocess is not None and config.preprocess is None:
-        config = config.model_copy(update={"preprocess": plan.preprocess})  # for config.yaml
+    if plan.preprocess is not None:  # config.yaml records every step the texts went through
+        config = config.model_copy(update={"preprocess": plan.preprocess})
 
     fold_ids = make_folds(train.Y, config.cv.folds, config.cv.seed, config.cv.split)
     kwargs: dict[str, Any] = {"sources": sources, "progress": progress, "engine": engine}

@@ -41,7 +41,8 @@ class RunPlan:
     decision_rule: str
     """``independent`` or ``targets_require_main``."""
     preprocess: PreprocessOptions | None
-    """The normalisation of the texts; ``None`` for a stack (each base has its own)."""
+    """The normalisation of the texts (see :func:`normalisation`); ``None`` for a stack
+    (each base has its own)."""
 
     def for_base(self, model: str, preprocess: PreprocessOptions | None = None) -> RunPlan:
         """The plan of one base of a stack: same labels, metric and thresholds' objectives,
@@ -54,11 +55,27 @@ class RunPlan:
         """
         backend = backend_name(model)
         return replace(
-            self,
-            model=model,
-            backend=backend,
-            preprocess=preprocess or default_preprocess(backend),
+            self, model=model, backend=backend, preprocess=normalisation(backend, preprocess)
         )
+
+
+def normalisation(backend: str, given: PreprocessOptions | None) -> PreprocessOptions:
+    """The steps a backend's texts go through: its default (:func:`default_preprocess`)
+    with the steps the run's settings name set as they say.
+
+    A setting names only what it changes: ``preprocess: {deobfuscate: true}`` adds
+    de-obfuscation to TF-IDF's own normalisation (which keeps handles, links, hashtags and
+    emoji as written) instead of replacing it with every other step's default.
+
+    >>> tfidf = normalisation("tfidf", PreprocessOptions(deobfuscate=True))
+    >>> tfidf.deobfuscate, tfidf.emoji, normalisation("transformer", None).emoji
+    (True, False, True)
+    """
+    default = default_preprocess(backend)
+    if given is None:
+        return default
+    named = {name: getattr(given, name) for name in given.model_fields_set}
+    return PreprocessOptions(**{**default.model_dump(), **named})
 
 
 def plan_run(config: RunConfig, labels: Sequence[str]) -> RunPlan:
@@ -88,9 +105,7 @@ def plan_run(config: RunConfig, labels: Sequence[str]) -> RunPlan:
     if objective == "auto":
         objective = default_objective(metric, len(labels))
     backend = backend_name(config.model)
-    preprocess = config.preprocess
-    if preprocess is None and backend != "stack":
-        preprocess = default_preprocess(backend)
+    preprocess = None if backend == "stack" else normalisation(backend, config.preprocess)
     return RunPlan(
         model=config.model,
         backend=backend,
