@@ -17,6 +17,8 @@ DESCRIPTION = (
     "model has is decided as expected. Default suite: es_cl, Chilean Spanish, shipped "
     "with odio; for evaluation only, never train or tune on it."
 )
+LIST_OPTIONS = ("--labels",)
+"""The list option that could swallow SUITE files (``--labels Odio my_suite.yaml``)."""
 EXAMPLES = [
     "odio check runs/tfidf",
     "odio check runs/tfidf my_suite.yaml --min-accuracy 0.6 --json",
@@ -63,11 +65,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     common.add_threshold_option(parser)
     common.add_runtime_options(parser)
-
-
-def prepare(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str]) -> None:
-    """Suite files given after ``--labels`` are suites."""
-    common.reclaim_files(parser, args, argv, "suites", {"labels": "--labels"}, required=False)
 
 
 def label_map(values: Sequence[str] | None) -> dict[str, str]:

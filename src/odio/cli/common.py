@@ -12,7 +12,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from odio.errors import OdioError
 
@@ -68,11 +68,22 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
             return text
         return f"{text} (default: %(default)s)"
 
-    def _format_args(self, action: argparse.Action, default_metavar: str) -> str:
-        if getattr(action, "shown_required", False):  # see shown_required()
-            (metavar,) = self._metavar_formatter(action, default_metavar)(1)
-            return metavar if action.nargs == "?" else f"{metavar} [{metavar} ...]"
-        return super()._format_args(action, default_metavar)
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose "arguments are required" error says why when a list option
+    took the words after it (``--labels Odio tweet.csv``, with no such file)."""
+
+    list_options: Sequence[str] = ()
+    """The list options on the command line being parsed (set by :func:`odio.cli.parser.parse`)."""
+
+    def error(self, message: str) -> NoReturn:
+        positionals = [str(a.metavar) for a in self._actions if not a.option_strings]
+        missing = message.startswith("the following arguments are required:") and any(
+            name in message.split(":", 1)[1].replace(",", " ").split() for name in positionals
+        )
+        if missing and self.list_options:
+            message += f" (the words after {' and '.join(self.list_options)} are its values)"
+        super().error(message)
 
 
 def command(sub: Any, module: ModuleType) -> argparse.ArgumentParser:
@@ -175,58 +186,47 @@ def check_engine(args: argparse.Namespace) -> None:
             raise OdioError(f"{flag} is a setting of --engine ray: add --engine ray or drop it")
 
 
-def shown_required(action: argparse.Action) -> argparse.Action:
-    """Show a positional taken with ``nargs="*"`` or ``"?"`` (so that argparse does not stop
-    when a list option swallowed it, see :func:`reclaim_files`) as the required argument it
-    is: ``FILE [FILE ...]`` or ``FILE`` in the usage."""
-    action.shown_required = True  # type: ignore[attr-defined]
-    return action
+def files_before_lists(argv: Sequence[str], options: Sequence[str]) -> list[str]:
+    """``argv`` with the files that a list option would swallow read as the files they are.
 
+    argparse lets ``--labels`` take every word up to the next option, so ``odio train
+    --labels Odio tweets.csv`` would read ``tweets.csv`` as a label. When the last words
+    after one of ``options`` are existing files, the option and its other values move to
+    the end of the options (before ``--``), and the files stay where they were, in order.
 
-def reclaim_files(
-    parser: argparse.ArgumentParser,
-    args: argparse.Namespace,
-    argv: Sequence[str],
-    target: str,
-    options: dict[str, str],
-    *,
-    required: bool = True,
-) -> None:
-    """Give back to the positional ``target`` the files that a list option swallowed.
-
-    ``odio train --labels Odio tweets.csv`` reads ``tweets.csv`` as a label: argparse lets
-    ``--labels`` take every word up to the next option. The existing files at the end of
-    each option of ``options`` (dest -> flag) are moved to ``target`` (a list: joined in
-    command-line order; a single file: only when it was not given). A ``target`` still
-    missing is the usage error argparse would give, with the reason when a list option took
-    the words after it.
+    >>> files_before_lists(["train", "--labels", "Odio", "Mujeres", "--out", "r"], ["--labels"])
+    ['train', '--labels', 'Odio', 'Mujeres', '--out', 'r']
     """
-    current = getattr(args, target)
-    single = not isinstance(current, list)
-    found: list[str] = []
-    for dest, flag in options.items():
-        values = getattr(args, dest, None)
-        if not values or (single and current is not None):
-            continue
-        cut = len(values)
-        while cut > 0 and Path(values[cut - 1]).is_file():
-            cut -= 1
-        if cut == len(values):
-            continue
-        if cut == 0:
-            parser.error(f"argument {flag}: expected at least one argument")
-        found.extend(values[cut:])
-        setattr(args, dest, list(values[:cut]))
-    if single and found:
-        if len(found) > 1:
-            parser.error(f"unrecognized arguments: {' '.join(found[1:])}")
-        setattr(args, target, found[0])
-    elif found:
-        order = {word: i for i, word in reversed(list(enumerate(argv)))}
-        files = sorted([*current, *found], key=lambda word: order.get(word, len(order)))
-        setattr(args, target, files)
-    if required and not getattr(args, target):
-        metavar = next(a.metavar for a in parser._actions if a.dest == target)
-        given = [flag for dest, flag in options.items() if getattr(args, dest, None)]
-        hint = f" (the words after {' and '.join(given)} are its values)" if given else ""
-        parser.error(f"the following arguments are required: {metavar}{hint}")
+    words = list(argv)
+    end = words.index("--") if "--" in words else len(words)
+    kept: list[str] = []
+    moved: list[str] = []
+    i = 0
+    while i < end:
+        j = i + 1
+        if words[i] in options:
+            while j < end and not _is_option(words[j]):
+                j += 1
+            cut = j
+            while cut > i + 2 and Path(words[cut - 1]).is_file():
+                cut -= 1
+            if cut < j:  # files at the end: the option goes after them
+                moved += words[i:cut]
+                kept += words[cut:j]
+            else:
+                kept += words[i:j]
+        else:
+            kept.append(words[i])
+        i = j
+    return kept + moved + words[end:]
+
+
+def _is_option(word: str) -> bool:
+    """Whether argparse reads ``word`` as an option (``-`` alone and numbers are values)."""
+    if not word.startswith("-") or word == "-":
+        return False
+    try:
+        float(word)
+    except ValueError:
+        return True
+    return False

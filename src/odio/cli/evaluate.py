@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 
 from odio.cli import common, flags
 
@@ -30,17 +29,15 @@ DATA = (
     "data.encoding",
 )
 """The data settings ``odio evaluate`` takes as flags."""
-LIST_FLAGS = {"setting__data__labels": "--labels", "setting__data__positive": "--positive"}
-"""The list settings that can swallow FILE (``--labels HS=Odio other.tsv``)."""
+LIST_OPTIONS = ("--labels", "--positive")
+"""The list options that could swallow FILE (``--labels HS=Odio other.tsv``)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from odio.config import TRAINED_DATA
 
     parser.add_argument("model", metavar="MODEL", help=common.MODEL_HELP)
-    common.shown_required(
-        parser.add_argument("data", metavar="FILE", nargs="?", help="labelled tweets")
-    )
+    parser.add_argument("data", metavar="FILE", help="labelled tweets")
     parser.add_argument(
         "--out",
         metavar="OUT_DIR",
@@ -53,11 +50,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_threshold_option(parser)
     parser.add_argument("--json", action="store_true", help="print JSON")
     common.add_runtime_options(parser)
-
-
-def prepare(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str]) -> None:
-    """FILE given after ``--labels`` or ``--positive`` is the file to score."""
-    common.reclaim_files(parser, args, argv, "data", LIST_FLAGS)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -43,7 +43,7 @@ COMMANDS: tuple[ModuleType, ...] = (
 )
 """The command modules, in the order ``odio --help`` lists them. Each has ``SUMMARY``,
 ``DESCRIPTION``, ``EXAMPLES``, ``add_arguments(parser)`` and ``run(args) -> int``, and may
-have ``prepare(parser, args, argv)`` that completes the arguments after parsing."""
+have ``LIST_OPTIONS``, the options taking several words that could swallow its files."""
 
 ALL = "*"
 """``build_parser(ALL)``: every command's arguments (for tests and documentation)."""
@@ -56,7 +56,7 @@ def build_parser(command: str | None = ALL) -> argparse.ArgumentParser:
     >>> build_parser().parse_args(["info", "runs/tfidf"]).model
     'runs/tfidf'
     """
-    parser = argparse.ArgumentParser(
+    parser = common.Parser(
         prog="odio",
         description="Hate-speech detection for Spanish tweets: train with k-fold "
         "cross-validation, evaluate, score files, explain, check, export and serve.",
@@ -73,7 +73,7 @@ def build_parser(command: str | None = ALL) -> argparse.ArgumentParser:
         subparser = common.command(sub, module)
         if command in (ALL, name):
             module.add_arguments(subparser)
-            subparser.set_defaults(module=module, parser=subparser)
+            subparser.set_defaults(module=module)
     return parser
 
 
@@ -89,10 +89,20 @@ def command_of(argv: Sequence[str]) -> str | None:
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
-    """The arguments of a command line, completed by its command's ``prepare``; usage errors
-    exit with status 2 as argparse's do."""
-    args = build_parser(command_of(argv)).parse_args(argv)
-    prepare = getattr(args.module, "prepare", None)
-    if prepare is not None:
-        prepare(args.parser, args, argv)
-    return args
+    """The arguments of a command line, with the files given after a list option read as
+    files (:func:`~odio.cli.common.files_before_lists`); usage errors exit with status 2
+    as argparse's do.
+
+    >>> parse(["check", "runs/tfidf", "--labels", "Odio", "Mujeres"]).labels
+    ['Odio', 'Mujeres']
+    """
+    name = command_of(argv)
+    parser = build_parser(name)
+    if name is None:
+        return parser.parse_args(argv)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    command = sub.choices[name]
+    options: Sequence[str] = getattr(command.get_default("module"), "LIST_OPTIONS", ())
+    assert isinstance(command, common.Parser)
+    command.list_options = [option for option in options if option in argv]
+    return parser.parse_args(common.files_before_lists(argv, options))

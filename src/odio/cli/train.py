@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 
 from odio.cli import common, flags
 
@@ -20,20 +19,18 @@ EXAMPLES = [
     "odio train train.csv --model intfloat/multilingual-e5-small --config run.yaml --out runs/e5",
     "odio train tweets_train.csv --config runs/tfidf/config.yaml --out runs/again",
 ]
-LIST_FLAGS = {"setting__data__labels": "--labels", "setting__data__positive": "--positive"}
-"""The list settings that can swallow TRAIN (``--labels Odio tweets.csv``)."""
+LIST_OPTIONS = ("--labels", "--positive")
+"""The list options that could swallow TRAIN (``--labels Odio tweets.csv``)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    common.shown_required(
-        parser.add_argument(
-            "train",
-            metavar="TRAIN",
-            nargs="*",
-            help="labelled tweets (CSV, TSV, JSONL, JSON, Parquet); more files are extra "
-            "training sources: in every fold's training set, never scored, their missing "
-            "labels unknown (per-source settings: data.sources in --config)",
-        )
+    parser.add_argument(
+        "train",
+        metavar="TRAIN",
+        nargs="+",
+        help="labelled tweets (CSV, TSV, JSONL, JSON, Parquet); more files are extra "
+        "training sources: in every fold's training set, never scored, their missing labels "
+        "unknown (per-source settings: data.sources in --config)",
     )
     parser.add_argument(
         "--test", metavar="FILE", help="labelled test file, scored by the blended fold models"
@@ -55,11 +52,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     engine.add_argument(
         "--fold-gpus", type=common.resources, default=0.0, help="GPUs per fold with --engine ray"
     )
-
-
-def prepare(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str]) -> None:
-    """TRAIN files given after ``--labels`` or ``--positive`` are training files."""
-    common.reclaim_files(parser, args, argv, "train", LIST_FLAGS)
 
 
 def run(args: argparse.Namespace) -> int:
