@@ -52,7 +52,7 @@ class ServeSettings(BaseSettings):
         frozen=True,
         extra="forbid",
         use_attribute_docstrings=True,
-        validate_by_name=True,
+        populate_by_name=True,
         allow_inf_nan=False,
     )
 
