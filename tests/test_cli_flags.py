@@ -75,3 +75,12 @@ def test_a_bad_environment_value_is_one_line(monkeypatch, capsys):
         "error: serve setting max_queued (--max-queued, ODIO_SERVE_MAX_QUEUED): input should "
         "be a valid integer, unable to parse string as an integer, got 'many'"
     )
+
+
+def test_a_setting_given_a_flag_needs_nothing_else(monkeypatch):
+    """A field of the config and its FLAGS entry: the flag, its help and its merge follow."""
+    monkeypatch.setitem(FLAGS, "transformer.warmup", "--warmup")
+    action = options("train")["--warmup"]
+    assert action.help.startswith("Fraction of the optimisation steps") and "0.1" in action.help
+    args = parse(["train", "t.csv", "--warmup", "0.2", "--out", "r"])
+    assert flags.run_config(args).transformer.warmup == 0.2
