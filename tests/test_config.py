@@ -62,7 +62,8 @@ def test_values_are_read_as_people_write_them(tmp_path):
 
 
 def test_every_flag_names_a_setting_with_help():
-    from odio.config import FLAGS, setting_default, setting_help
+    from odio.cli.flags import setting_default, setting_help
+    from odio.config import FLAGS
 
     for key in FLAGS:
         assert setting_help(key), key

@@ -2,9 +2,13 @@
 
 A run's whole configuration is one :class:`RunConfig`. Every field has a docstring, which is
 also its description and, for the settings that have a flag (:data:`FLAGS`), its ``odio
-train --help`` text. A run saves its settings as ``config.yaml``; ``odio train TRAIN
---config RUN/config.yaml`` reproduces the run (the data files are given again: they are
-recorded in ``metrics.json``, apart from the settings).
+train --help`` text (the command line is generated from these models by :mod:`odio.cli`).
+The sections about how models are trained (``cv``, ``tfidf``, ``transformer``, ``stack``,
+``augment``) are defined in :mod:`odio.sections` and imported from here.
+
+A run saves its settings as ``config.yaml``; ``odio train TRAIN --config RUN/config.yaml``
+reproduces the run (the data files are given again: they are recorded in ``metrics.json``,
+apart from the settings).
 
 Values are read the way a person writes them: ``lr: 3e-5`` (which YAML reads as a string)
 is a float, ``devices: 2`` is ``"2"``. A mistake is one line naming the YAML key and its
@@ -18,11 +22,28 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from odio.errors import OdioError
 from odio.metrics import DATATHON_LABELS, check_objective, default_objective, resolve_metric
+from odio.sections import AugmentConfig, CVConfig, StackConfig, TfidfConfig, TransformerConfig
+from odio.sections import Section as _Settings
 from odio.text.preprocess import PreprocessOptions
+
+__all__ = [
+    "FLAGS",
+    "TRAINED_DATA",
+    "AugmentConfig",
+    "CVConfig",
+    "DataConfig",
+    "RunConfig",
+    "SourceConfig",
+    "StackConfig",
+    "TfidfConfig",
+    "ThresholdConfig",
+    "TransformerConfig",
+    "describe_error",
+]
 
 FLAGS: dict[str, str] = {
     "model": "--model",
@@ -53,13 +74,6 @@ FLAGS: dict[str, str] = {
     "transformer.precision": "--precision",
 }
 """The settings that ``odio train`` also takes as flags (dotted YAML key -> flag)."""
-
-
-class _Settings(BaseModel):
-    """Shared behaviour: unknown keys rejected, docstrings as field descriptions, no NaN or
-    infinity (``--lr nan`` would pass ``gt=0`` checks and train nothing)."""
-
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, allow_inf_nan=False)
 
 
 class SourceConfig(_Settings):
@@ -169,142 +183,6 @@ TRAINED_DATA = ("text_column", "labels", "min_votes", "positive", "label_map", "
 """The data settings a model keeps from its training, which evaluating it starts from."""
 
 
-class CVConfig(_Settings):
-    """How the training rows are split into folds.
-
-    Example:
-        >>> CVConfig().folds
-        5
-    """
-
-    folds: int = Field(5, ge=2)
-    """Number of folds; one model is trained per fold."""
-    seed: int = 42
-    """Seed of the fold split and of training."""
-    split: Literal["auto", "stratified", "kfold"] = "auto"
-    """stratified (iterative multi-label stratification; plain for one label), kfold
-    (shuffled KFold) or auto (stratified)."""
-
-
-class TfidfConfig(_Settings):
-    """The TF-IDF + logistic regression backend.
-
-    Example:
-        >>> TfidfConfig().char_ngrams
-        (2, 5)
-    """
-
-    char_ngrams: tuple[int, int] = (2, 5)
-    """Character n-gram range inside word boundaries (char_wb)."""
-    word_ngrams: tuple[int, int] = (1, 2)
-    """Word n-gram range."""
-    min_df: int = Field(2, ge=1)
-    """Ignore n-grams seen in fewer training tweets (keeps saved models small)."""
-    C: float = Field(3.0, gt=0)
-    """Inverse regularisation strength of each label's logistic regression."""
-    class_weight: Literal["balanced"] | None = "balanced"
-    """balanced re-weights rare labels; null for none."""
-    max_iter: int = Field(2000, ge=1)
-    """Solver iteration limit."""
-
-    @field_validator("char_ngrams", "word_ngrams")
-    @classmethod
-    def _ngram_range(cls, value: tuple[int, int]) -> tuple[int, int]:
-        low, high = value
-        if not 1 <= low <= high:
-            raise ValueError("must be (low, high) with 1 <= low <= high")
-        return value
-
-
-class TransformerConfig(_Settings):
-    """Fine-tuning a Hugging Face encoder (RoBERTuito, BETO, XLM-R, ...), one model per fold.
-
-    The default learning rate is 3e-5 with linear warmup and decay, not the 3e-4 without a
-    schedule of the reference blog post: at 3e-4 a pretrained encoder forgets much of its
-    pretraining in the first epoch, which is why the post's scores fell after epoch 1.
-
-    Example:
-        >>> TransformerConfig(lr="3e-5").lr
-        3e-05
-    """
-
-    lr: float = Field(3e-5, gt=0)
-    """Peak AdamW learning rate."""
-    weight_decay: float = Field(0.01, ge=0)
-    """AdamW weight decay (never applied to biases and LayerNorm weights)."""
-    warmup: float = Field(0.1, ge=0, lt=1)
-    """Fraction of the optimisation steps spent warming up linearly; then linear decay to 0."""
-    max_epochs: int = Field(3, ge=1)
-    """Most epochs per fold; early stopping on the validation loss often stops sooner."""
-    patience: int = Field(1, ge=1)
-    """Epochs without a lower validation loss before stopping."""
-    batch_size: int = Field(32, ge=1)
-    """Training batch size (per device)."""
-    eval_batch_size: int = Field(64, ge=1)
-    """Batch size for validation and prediction."""
-    max_length: int = Field(128, ge=8)
-    """Token limit per tweet; capped by the model's position limit."""
-    pooling: Literal["mean", "cls"] = "mean"
-    """mean (over real tokens, padding masked out) or cls (the first token)."""
-    dropout: float = Field(0.2, ge=0, lt=1)
-    """Dropout before the linear head."""
-    freeze_embeddings: bool = False
-    """Do not train the embedding matrix (large speed-up for XLM-R-size vocabularies)."""
-    freeze_layers: int = Field(0, ge=0)
-    """Do not train the embeddings nor the lowest N encoder layers: the backward pass stops
-    above them (faster on a CPU; see benchmarks/RESULTS.md)."""
-    pos_weight: bool = False
-    """Weight each label's positives by negatives/positives (capped at 10) for rare labels."""
-    group_by_length: bool = True
-    """Batch tweets of similar length together (less padding); batch order still shuffled."""
-    num_workers: int = Field(0, ge=0)
-    """DataLoader workers; 0 (the main process) avoids oversubscribing a small CPU."""
-    compile: bool = False
-    """torch.compile the encoder; falls back to eager with a warning if it fails."""
-    accelerator: str = "auto"
-    """Lightning accelerator: auto, cpu, gpu, mps, ..."""
-    devices: str = "auto"
-    """Lightning devices: auto, a count such as 2, or a list such as 0,1."""
-    strategy: str = "auto"
-    """Lightning strategy, e.g. ddp for several devices: on one machine odio runs it in
-    spawned workers (gloo on the CPU)."""
-    precision: str = "32-true"
-    """Lightning precision: 32-true, bf16-mixed or 16-mixed."""
-    accumulate_grad_batches: int = Field(1, ge=1)
-    """Gradient accumulation steps."""
-    num_nodes: int = Field(1, ge=1)
-    """Machines for multi-node DDP, each started by a cluster launcher (torchrun, SLURM)."""
-    fast_dev_run: bool = False
-    """Debug: run one training and one validation batch per fold."""
-    overfit_batches: float = Field(0.0, ge=0)
-    """Debug: train and validate on this many (or this fraction of) batches."""
-
-    @field_validator("devices", mode="before")
-    @classmethod
-    def _devices_as_text(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        if isinstance(value, list):
-            return ",".join(str(v) for v in value)
-        return value
-
-
-class StackConfig(_Settings):
-    """The meta-learner of a stacked model (``model: stack:tfidf+<encoder>``).
-
-    Example:
-        >>> StackConfig().features
-        'label'
-    """
-
-    C: float = Field(1.0, gt=0)
-    """Inverse regularisation strength of each label's logistic regression."""
-    features: Literal["label", "all"] = "label"
-    """label: a label's meta-model sees that label's probability from every base; all: every
-    label's probability from every base (chosen by nested out-of-fold f1_custom on the
-    Datathon training set, benchmarks/RESULTS.md)."""
-
-
 class ThresholdConfig(_Settings):
     """How decision thresholds are tuned on the out-of-fold predictions, and applied.
 
@@ -332,30 +210,6 @@ class ThresholdConfig(_Settings):
     @classmethod
     def _objectives(cls, values: dict[str, str]) -> dict[str, str]:
         return {label: check_objective(objective) for label, objective in values.items()}
-
-
-class AugmentConfig(_Settings):
-    """Obfuscated copies of training tweets (see :mod:`odio.text.augment`), added to the
-    training part of each fold only (never to the held-out fold or the test set).
-
-    Example:
-        >>> AugmentConfig(spacing=0.2).active
-        True
-    """
-
-    swaps: float = Field(0.0, ge=0, le=1)
-    """Probability that a tweet gets a copy with two letters of a word swapped."""
-    deletions: float = Field(0.0, ge=0, le=1)
-    """Probability of a copy with a letter of a word dropped."""
-    leetspeak: float = Field(0.0, ge=0, le=1)
-    """Probability of a copy with a word in leetspeak (m4r1c0n)."""
-    spacing: float = Field(0.0, ge=0, le=1)
-    """Probability of a copy with a word's letters spaced out (o d i o)."""
-
-    @property
-    def active(self) -> bool:
-        """Whether any copy can be made."""
-        return any(self.model_dump().values())
 
 
 class RunConfig(_Settings):
@@ -512,30 +366,3 @@ def _unknown_key(loc: list[str]) -> str:
 
 def _is_model(value: Any) -> bool:
     return isinstance(value, type) and issubclass(value, BaseModel)
-
-
-def setting_help(key: str) -> str:
-    """The description of a dotted setting (its docstring), for ``--help``.
-
-    >>> setting_help("cv.folds")
-    'Number of folds; one model is trained per fold.'
-    """
-    model: type[BaseModel] = RunConfig
-    *sections, name = key.split(".")
-    for section in sections:
-        annotation = model.model_fields[section].annotation
-        assert _is_model(annotation), key
-        model = annotation  # type: ignore[assignment]
-    return " ".join((model.model_fields[name].description or "").split())
-
-
-def setting_default(key: str) -> Any:
-    """The default value of a dotted setting.
-
-    >>> setting_default("transformer.lr")
-    3e-05
-    """
-    value: Any = RunConfig()
-    for part in key.split("."):
-        value = getattr(value, part)
-    return value

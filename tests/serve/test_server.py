@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import asdict
 
 import httpx
 import pytest
@@ -69,7 +68,7 @@ def test_a_worker_app_loads_what_serve_left_in_the_environment(tfidf_run, monkey
         worker_app()
     given = {
         "model": {"model": str(tfidf_run), "runtime": None, "threads": 1, "thresholds": {}},
-        "settings": {**asdict(ServeSettings(max_batch=4)), "token": "t0ken"},
+        "settings": {**ServeSettings(max_batch=4).model_dump(), "token": "t0ken"},
     }
     monkeypatch.setenv(WORKER_ENV, json.dumps(given))
     with TestClient(worker_app()) as client:

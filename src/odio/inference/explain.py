@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from odio.errors import OdioError
+from odio.inference import MAX_WORDS
 from odio.metrics import decide, logit
 from odio.models.blend import Blend
 from odio.models.protocols import TextModel
@@ -39,9 +40,6 @@ from odio.models.tfidf import TfidfModel
 
 METHODS = ("linear", "occlusion")
 """``linear``: exact log-odds decomposition (TF-IDF); ``occlusion``: remove one word."""
-MAX_WORDS = 256
-"""Most words of a text explained by occlusion (a tweet has a few dozen; each emoji is
-named in three or more words)."""
 OCCLUSION_BATCH = 64
 """Occlusion variants built and scored at a time."""
 

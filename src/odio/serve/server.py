@@ -161,7 +161,7 @@ def _run_workers(
         workers=workers,
         log_level=log_level,
     )
-    given = {"model": dataclasses.asdict(spec), "settings": dataclasses.asdict(settings)}
+    given = {"model": dataclasses.asdict(spec), "settings": settings.model_dump()}
     os.environ[WORKER_ENV] = json.dumps(given)  # the workers start with this environment
     try:
         Multiprocess(config, sockets=[sock]).run()

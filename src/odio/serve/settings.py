@@ -1,64 +1,109 @@
-"""Limits, batching and access control of the HTTP API; needs no web framework (the CLI
-reads its defaults without importing FastAPI).
+"""Limits, batching and access control of the HTTP API, read from the environment and the
+``odio serve`` flags; needs no web framework (the CLI reads them without importing FastAPI).
 
-Every bound of the service is here, with its ``odio serve`` flag: texts per request
-(``--max-texts``), characters per text (``--max-chars``), the request body they allow
-(:attr:`ServeSettings.max_body_bytes`, counted as it arrives), words per explanation
-(``--max-explain-words``) and scoring requests held at once (``--max-queued``); and how
-concurrent requests are batched: texts per forward pass (``--max-batch``) and the wait for
-more (``--max-wait-ms``).
+:class:`ServeSettings` is a pydantic-settings model: every field is read from an
+environment variable ``ODIO_SERVE_<FIELD>`` (``ODIO_SERVE_MAX_TEXTS=32``), and every field
+but the token is also an ``odio serve`` flag of the same name (``--max-texts 32``), generated
+from the field by :mod:`odio.cli.flags`: a flag overrides the environment, which overrides
+the default. The bearer token is read from ``ODIO_API_TOKEN`` only (never a flag: a command
+line is visible to every user of the machine).
+
+Every bound of the service is here: texts per request (``max_texts``), characters per text
+(``max_chars``), the request body they allow (:attr:`ServeSettings.max_body_bytes`, counted
+as it arrives), words per explanation (``max_explain_words``) and scoring requests held at
+once (``max_queued``); and how concurrent requests are batched: texts per forward pass
+(``max_batch``) and the wait for more (``max_wait_ms``).
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from odio.errors import OdioError
-from odio.inference.explain import MAX_WORDS
+from odio.inference import MAX_WORDS
 
 TOKEN_ENV = "ODIO_API_TOKEN"
 """The environment variable holding the bearer token."""
+ENV_PREFIX = "ODIO_SERVE_"
+"""The prefix of the environment variable of every other setting (``ODIO_SERVE_MAX_TEXTS``)."""
 
 
-@dataclass(frozen=True)
-class ServeSettings:
-    """Limits, batching and access control of the service.
+class ServeSettings(BaseSettings):
+    """Limits, batching and access control of the service, validated on construction.
+
+    Values given here override the environment (``ODIO_SERVE_<FIELD>``, ``ODIO_API_TOKEN``),
+    which overrides the defaults; a bad value is an :class:`~odio.errors.OdioError` naming
+    the setting, its flag and its variable.
 
     Example:
         >>> ServeSettings(max_texts=32).max_chars
         5000
-    """
+        >>> ServeSettings(max_batch=0)
+        Traceback (most recent call last):
+        ...
+        odio.errors.OdioError: serve setting max_batch (--max-batch, ODIO_SERVE_MAX_BATCH): input should be greater than or equal to 1, got 0
+    """  # noqa: E501 - a doctest output line cannot be wrapped
 
-    max_texts: int = 256
-    """Most texts in one request (``--max-texts``)."""
-    max_chars: int = 5000
-    """Most characters in one text (``--max-chars``)."""
-    max_explain_words: int = MAX_WORDS
-    """Most words of a text explained by occlusion (``--max-explain-words``): transformer
-    and stack models score the text once without each word, so the work grows with the
-    square of the word count (TF-IDF explanations are exact and take any length)."""
-    max_queued: int = 64
-    """Scoring requests (``/v1/predict``, ``/v1/explain``) held beyond the first, being read,
-    waiting for a batch or being scored in one (``--max-queued``); past it a request is
-    answered 503 with ``Retry-After`` at once, before its body is read. Each holds at most one
-    body, so bodies take at most ``(1 + max_queued) * max_body_bytes``: about 1 GB at the
-    default text limits for a worst case of 65 full requests, a few hundred KB for 65 tweets.
-    64 lets 64 clients each keep one request in flight (a client that sends its next request
-    as soon as the last is answered may briefly hold two) without a 503."""
-    max_batch: int = 64
-    """Most texts scored in one forward pass (``--max-batch``): concurrent requests are
-    gathered up to it; a request with more texts is scored alone; 1 scores one request at a
-    time."""
-    max_wait_ms: int = 5
-    """Milliseconds to wait for more requests to join a batch once its first is taken
-    (``--max-wait-ms``); 0 takes only the requests already waiting. Under load the requests
-    that arrive while a batch is scored fill the next one whatever the wait."""
-    retry_after: int = 1
-    """Seconds a 503 asks the client to wait (the ``Retry-After`` header)."""
-    token: str | None = field(default=None, repr=False)
-    """Bearer token every ``/v1`` request must carry; ``None`` leaves the service open."""
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        frozen=True,
+        extra="forbid",
+        use_attribute_docstrings=True,
+        populate_by_name=True,
+        allow_inf_nan=False,
+    )
+
+    max_texts: int = Field(256, ge=1)
+    """Most texts in one request."""
+    max_chars: int = Field(5000, ge=1)
+    """Most characters in one text."""
+    max_explain_words: int = Field(MAX_WORDS, ge=1)
+    """Most words of a /v1/explain text, for occlusion.
+
+    Transformer and stack models score the text once without each word, so the work grows
+    with the square of the word count (TF-IDF explanations are exact and take any length)."""
+    max_queued: int = Field(64, ge=0)
+    """Scoring requests held beyond the first (read, waiting or being scored); past it 503
+    with Retry-After.
+
+    Scoring requests are ``/v1/predict`` and ``/v1/explain``; past the limit a request is
+    answered 503 at once, before its body is read. Each holds at most one body, so bodies
+    take at most ``(1 + max_queued) * max_body_bytes``: about 1 GB at the default text limits
+    for a worst case of 65 full requests, a few hundred KB for 65 tweets. 64 lets 64 clients
+    each keep one request in flight (a client that sends its next request as soon as the last
+    is answered may briefly hold two) without a 503."""
+    max_batch: int = Field(64, ge=1)
+    """Most texts scored in one forward pass: concurrent requests are batched up to it; 1
+    scores one request at a time.
+
+    A request with more texts is scored alone."""
+    max_wait_ms: int = Field(5, ge=0)
+    """Milliseconds a batch waits for more requests after its first; 0 takes only those
+    already waiting.
+
+    Under load the requests that arrive while a batch is scored fill the next one whatever
+    the wait."""
+    retry_after: int = Field(1, ge=1)
+    """Seconds a 503 asks the client to wait (the Retry-After header)."""
+    token: str | None = Field(None, repr=False, validation_alias=TOKEN_ENV)
+    """Bearer token every ``/v1`` request must carry (from ODIO_API_TOKEN); ``None`` leaves
+    the service open."""
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise OdioError(_describe(exc)) from None
+
+    @field_validator("token")
+    @classmethod
+    def _token_given(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError(f"{TOKEN_ENV} is set but empty; unset it or give a token")
+        return value
 
     @property
     def max_body_bytes(self) -> int:
@@ -66,25 +111,29 @@ class ServeSettings:
         emoji take 12) per character, plus room for the JSON around them."""
         return self.max_texts * (self.max_chars * 12 + 64) + 4096
 
-    def __post_init__(self) -> None:
-        if min(self.max_texts, self.max_chars, self.max_explain_words, self.retry_after) < 1:
-            raise OdioError(
-                "serve limits max_texts, max_chars, max_explain_words and retry_after must be >= 1"
-            )
-        if self.max_batch < 1:
-            raise OdioError("serve setting max_batch must be >= 1")
-        if min(self.max_queued, self.max_wait_ms) < 0:
-            raise OdioError("serve settings max_queued and max_wait_ms must be >= 0")
-        if self.token is not None and not self.token.strip():
-            raise OdioError(f"{TOKEN_ENV} is set but empty; unset it or give a token")
-
     @classmethod
     def from_env(cls, **overrides: Any) -> ServeSettings:
-        """Settings with the token read from ``ODIO_API_TOKEN`` (unset: no token).
+        """The settings of the environment, with ``overrides`` on top (the same as
+        ``ServeSettings(**overrides)``; kept for the callers that name it).
 
         >>> ServeSettings.from_env(token=None).token is None
         True
         """
-        values: dict[str, Any] = {"token": os.environ.get(TOKEN_ENV)}
-        values.update(overrides)
-        return cls(**values)
+        return cls(**overrides)
+
+
+def _describe(exc: ValidationError) -> str:
+    """The first problem of a validation error as one line naming the setting, its flag and
+    its environment variable."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else ""
+    message = error["msg"].removeprefix("Value error, ")
+    if name in (TOKEN_ENV, "token") and error["type"] == "value_error":
+        return message
+    message = message[:1].lower() + message[1:]
+    if error["type"] == "extra_forbidden":
+        return f"unknown serve setting {name!r}"
+    where = f"--{name.replace('_', '-')}, {ENV_PREFIX}{name.upper()}"
+    given = error.get("input")
+    shown = "" if repr(given) in message else f", got {given!r}"
+    return f"serve setting {name} ({where}): {message}{shown}"
