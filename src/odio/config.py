@@ -25,7 +25,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from odio.errors import OdioError
-from odio.metrics import DATATHON_LABELS, check_objective, default_objective, resolve_metric
+from odio.metrics import DATATHON_LABELS, check_objective
 from odio.sections import AugmentConfig, CVConfig, StackConfig, TfidfConfig, TransformerConfig
 from odio.sections import Section as _Settings
 from odio.text.preprocess import PreprocessOptions
@@ -251,34 +251,6 @@ class RunConfig(_Settings):
             raise ValueError("give 'tfidf', a Hugging Face encoder or stack:A+B")
         return value.strip()
 
-    def headline(self, labels: list[str]) -> str:
-        """The headline metric for ``labels`` (``metric``, with ``auto`` resolved).
-
-        >>> RunConfig().headline(["HS"]), RunConfig().headline(list(DATATHON_LABELS))
-        ('macro_f1', 'f1_custom')
-        """
-        try:
-            return resolve_metric(self.metric, labels)
-        except ValueError as exc:
-            raise OdioError(f"setting 'metric' (--metric): {exc}") from None
-
-    def objectives(self, labels: list[str]) -> list[str]:
-        """The threshold objective of each label (``auto`` resolved from the headline).
-
-        >>> RunConfig().objectives(["HS"]), RunConfig().objectives(["Odio", "Mujeres"])
-        (['macro_f1'], ['f1', 'f1'])
-        """
-        unknown = sorted(set(self.thresholds.per_label) - set(labels))
-        if unknown:
-            raise OdioError(
-                f"setting 'thresholds.per_label' names {unknown[0]!r}, which is not a label "
-                f"({', '.join(labels)})"
-            )
-        objective = self.thresholds.objective
-        if objective == "auto":
-            objective = default_objective(self.headline(labels), len(labels))
-        return [self.thresholds.per_label.get(label, objective) for label in labels]
-
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> RunConfig:
         """Build from nested plain data; a mistake is an :class:`OdioError` naming the key.
@@ -294,8 +266,18 @@ class RunConfig(_Settings):
             raise OdioError(describe_error(exc)) from None
 
     def to_dict(self) -> dict[str, Any]:
-        """Nested plain data (tuples as lists), ready for YAML or JSON."""
-        return self.model_dump(mode="json")
+        """Nested plain data (tuples as lists), ready for YAML or JSON.
+
+        ``preprocess`` keeps only the steps it names: each backend fills in the others with
+        its own defaults (a trained run's ``config.yaml`` names every step).
+
+        >>> RunConfig.from_dict({"preprocess": {"deobfuscate": True}}).to_dict()["preprocess"]
+        {'deobfuscate': True}
+        """
+        data = self.model_dump(mode="json")
+        if self.preprocess is not None:
+            data["preprocess"] = self.preprocess.model_dump(mode="json", exclude_unset=True)
+        return data
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> RunConfig:
