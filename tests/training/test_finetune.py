@@ -20,7 +20,9 @@ from odio.models.encoder import EncoderClassifier, EncoderMember, pretrained
 from odio.text.preprocess import preprocess_many
 from odio.text.tokens import load_tokenizer
 from odio.training.cv import cross_validate
-from odio.training.finetune import Collator, EncoderTrainer, hand_off
+from odio.training.devices import hand_off
+from odio.training.encoder_data import Collator
+from odio.training.finetune import EncoderTrainer
 
 LABELS = ["Odio", "Mujeres", "Comunidad LGBTQ+", "Comunidades Migrantes", "Pueblos Originarios"]
 FAST = {"max_epochs": 1, "batch_size": 16, "lr": 1e-3}
