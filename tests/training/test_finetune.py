@@ -285,3 +285,26 @@ def test_loading_and_saving_an_encoder_print_nothing(tiny_encoder, tiny_run, tmp
     Detector.load(tiny_run).save(tmp_path / "copy")
     assert capfd.readouterr().err == ""
     assert transformers.utils.logging.is_progress_bar_enabled()
+
+
+def test_lightning_is_imported_only_when_an_encoder_is_trained():
+    """Every training module but the encoder trainer's Lightning parts (which the k-fold
+    harness imports only for an encoder) imports without Lightning, the encoder's data,
+    devices and the TF-IDF trainer included."""
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import odio.training as t\n"
+        "lightning = {'finetune', 'lit_module', 'progress'}\n"
+        "for m in pkgutil.iter_modules(t.__path__):\n"
+        "    if m.name not in lightning:\n"
+        "        importlib.import_module('odio.training.' + m.name)\n"
+        "from odio.config import RunConfig\n"
+        "from odio.training.cv import create_trainer\n"
+        "create_trainer(RunConfig())\n"
+        "print(sorted(m for m in ('lightning', 'torchmetrics') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
