@@ -1,10 +1,10 @@
 """The steps of tweet normalisation, one pure ``str -> str`` function each.
 
 :func:`odio.text.preprocess.preprocess_tweet` runs them in order (see
-:data:`odio.text.preprocess.STEPS`). Every regex is compiled once at import and none
-backtracks more than a constant number of times per character, so each step takes time
-linear in the text's length (``tests/text/test_linear_time.py`` checks it on hostile
-shapes); the only lazy work is loading the Spanish emoji names on first use (see
+:data:`odio.text.preprocess.STEPS`). Every regex is compiled once at import, and each
+step takes time linear in the text's length: no pattern rescans a run of characters from
+each of its positions (``tests/text/test_linear_time.py`` checks every step on hostile
+shapes). The only lazy work is loading the Spanish emoji names on first use (see
 :func:`_emoji_tables`).
 
 Example:
