@@ -36,13 +36,8 @@ from odio.config import TransformerConfig
 from odio.models.encoder import EncoderClassifier, pretrained
 from odio.text.preprocess import PreprocessOptions, preprocess_many
 from odio.text.tokens import pad_id
-from odio.training.finetune import (
-    Collator,
-    Encoded,
-    EncoderTrainer,
-    LengthGroupedBatches,
-    freeze_lower_layers,
-)
+from odio.training.encoder_data import Collator, Encoded, LengthGroupedBatches
+from odio.training.finetune import EncoderTrainer, freeze_lower_layers
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "datathon2022"
 E5 = Path.home() / ".cache" / "hf-offline" / "multilingual-e5-small"

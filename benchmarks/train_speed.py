@@ -3,7 +3,7 @@
 Reference (the blog post's pipeline): a Dataset that normalises and tokenises each item on
 every access and pads it to 128 tokens; shuffled batches. odio: tweets normalised and
 tokenised once, batches grouped by length and padded to their longest item
-(:class:`odio.training.finetune.LengthGroupedBatches`, :class:`odio.training.finetune.Collator`).
+(:class:`odio.training.encoder_data.LengthGroupedBatches` and ``Collator``).
 
 Both feed the same RoBERTuito-size model (RoBERTa, vocab 30002, 12 x 768, 130 positions,
 random weights: speed only) through the same forward, backward and AdamW step. Rounds
@@ -27,7 +27,7 @@ from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaModel
 from odio.models.encoder import EncoderClassifier
 from odio.text.preprocess import preprocess_many, preprocess_tweet
 from odio.text.tokens import encode
-from odio.training.finetune import Collator, Encoded, LengthGroupedBatches
+from odio.training.encoder_data import Collator, Encoded, LengthGroupedBatches
 
 
 def robertuito_size_tokenizer(texts: list[str]) -> PreTrainedTokenizerFast:

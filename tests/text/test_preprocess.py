@@ -330,3 +330,29 @@ def test_normalised_texts_are_capped_at_a_word_boundary() -> None:
     assert preprocess_tweet(word) == word[:MAX_NORMALISED_CHARS]
     short = "hola " * 1000
     assert preprocess_tweet(short) == short.strip()  # under the cap: untouched
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hola \t \t\n \tchao", "hola. chao"),
+        ("hola \t \t chao\nya", "hola chao. ya"),  # a run with no line break is one space
+        ("hola. \t\n\r\n \u2028 chao", "hola. chao"),
+        ("\t \n hola \n\t", "hola"),
+        ("hola\u2029chao", "hola. chao"),
+    ],
+)
+def test_a_whitespace_run_with_line_breaks_is_one_sentence_break(text: str, expected: str) -> None:
+    assert preprocess_tweet(text) == expected
+
+
+def test_the_emoji_prefilter_matches_exactly_the_first_characters_of_emoji():
+    import emoji
+
+    from odio.text.steps import _emoji_tables
+
+    prefilter = _emoji_tables()
+    first = {key[0] for key in emoji.EMOJI_DATA}
+    near = {chr(c) for f in first for c in (ord(f) - 1, ord(f) + 1)} - first
+    assert all(prefilter.fullmatch(ch) for ch in first)
+    assert not any(prefilter.fullmatch(ch) for ch in near if not 0xD800 <= ord(ch) <= 0xDFFF)

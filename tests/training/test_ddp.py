@@ -10,7 +10,8 @@ import pytest
 
 from odio.cli import main
 from odio.inference.detector import Detector
-from odio.training.finetune import LengthGroupedBatches, lightning_strategy
+from odio.training.devices import lightning_strategy
+from odio.training.encoder_data import LengthGroupedBatches
 
 
 def test_ddp_on_one_machine_spawns_workers_and_external_launches_are_left_alone(monkeypatch):
@@ -29,7 +30,7 @@ def test_batches_are_shared_out_between_processes(monkeypatch):
     whole = list(LengthGroupedBatches(list(range(1, 100)), 10, 0, True))
     shares = []
     for rank in (0, 1):
-        monkeypatch.setattr("odio.training.finetune._rank_and_world", lambda r=rank: (r, 2))
+        monkeypatch.setattr("odio.training.encoder_data._rank_and_world", lambda r=rank: (r, 2))
         batches.epoch = 0
         shares.append(list(batches))
         assert len(batches) == 5

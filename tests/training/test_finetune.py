@@ -20,7 +20,9 @@ from odio.models.encoder import EncoderClassifier, EncoderMember, pretrained
 from odio.text.preprocess import preprocess_many
 from odio.text.tokens import load_tokenizer
 from odio.training.cv import cross_validate
-from odio.training.finetune import Collator, EncoderTrainer, hand_off
+from odio.training.devices import hand_off
+from odio.training.encoder_data import Collator
+from odio.training.finetune import EncoderTrainer
 
 LABELS = ["Odio", "Mujeres", "Comunidad LGBTQ+", "Comunidades Migrantes", "Pueblos Originarios"]
 FAST = {"max_epochs": 1, "batch_size": 16, "lr": 1e-3}
@@ -283,3 +285,26 @@ def test_loading_and_saving_an_encoder_print_nothing(tiny_encoder, tiny_run, tmp
     Detector.load(tiny_run).save(tmp_path / "copy")
     assert capfd.readouterr().err == ""
     assert transformers.utils.logging.is_progress_bar_enabled()
+
+
+def test_lightning_is_imported_only_when_an_encoder_is_trained():
+    """Every training module but the encoder trainer's Lightning parts (which the k-fold
+    harness imports only for an encoder) imports without Lightning, the encoder's data,
+    devices and the TF-IDF trainer included."""
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import odio.training as t\n"
+        "lightning = {'finetune', 'lit_module', 'progress'}\n"
+        "for m in pkgutil.iter_modules(t.__path__):\n"
+        "    if m.name not in lightning:\n"
+        "        importlib.import_module('odio.training.' + m.name)\n"
+        "from odio.config import RunConfig\n"
+        "from odio.training.cv import create_trainer\n"
+        "create_trainer(RunConfig())\n"
+        "print(sorted(m for m in ('lightning', 'torchmetrics') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,6 +1,6 @@
 """Using a trained model: the :class:`~.detector.Detector`, scoring files (:mod:`.batch`, and
-on a Ray cluster :mod:`.distributed`), evaluating on labelled data (:mod:`.evaluate`) and
-word-level explanations (:mod:`.explain`)."""
+on a Ray cluster :mod:`.distributed`, its file checks in :mod:`.ray_files`), evaluating on
+labelled data (:mod:`.evaluate`) and word-level explanations (:mod:`.explain`)."""
 
 MAX_WORDS = 256
 """Most words of a text explained by occlusion (a tweet has a few dozen; each emoji is

@@ -26,7 +26,6 @@ runs.
 from __future__ import annotations
 
 import contextlib
-import csv
 import logging
 import time
 from collections.abc import Iterator, Mapping
@@ -36,11 +35,12 @@ from typing import Any
 import pandas as pd
 
 from odio.cluster import ShippedDir, connect, require_ray, ship_dir, unpack
-from odio.data.tables import FORMATS, STDIN, Table, _name_index, format_of, require_columns
+from odio.data.tables import FORMATS, Table, _name_index, format_of, require_columns
 from odio.errors import OdioError
 from odio.files import staging_file
 from odio.inference.batch import PredictReport, _score_chunk, _ScoredOutput
 from odio.inference.detector import Detector
+from odio.inference.ray_files import check_output, check_thresholds, csv_header, input_files
 from odio.models.modeldir import find_model_dir, read_config
 
 log = logging.getLogger(__name__)
@@ -130,11 +130,11 @@ def predict_on_ray(
         raise OdioError("--batch-size and --actors must be at least 1")
     model_dir = find_model_dir(model)
     config = read_config(model_dir)
-    _check_thresholds(config["labels"], thresholds or {})
+    check_thresholds(config["labels"], thresholds or {})
     column = text_column or config.get("data", {}).get("text_column") or "text"
-    fs, files, kind = _input_files(source, input_format)
+    fs, files, kind = input_files(source, input_format)
     output_path = Path(output)
-    _check_output(output_path, files if fs is None else [])
+    check_output(output_path, files if fs is None else [])
     fmt = out_format or format_of(output_path)
     if fmt not in FORMATS:
         raise OdioError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
@@ -286,7 +286,7 @@ def _read(
     if kind in ("csv", "tsv"):
         import pyarrow.csv as pacsv
 
-        names, delimiter = _csv_header(files[0], fs, kind, sep, encoding)
+        names, delimiter = csv_header(files[0], fs, kind, sep, encoding)
         table = Table(files[0], format=kind, sep=sep)
         require_columns(table, pd.DataFrame(columns=names), [text_column])
         return ray.data.read_csv(
@@ -317,97 +317,3 @@ def _read(
         require_columns(Table(files[0]), pd.DataFrame(columns=names), [text_column])
         return ray.data.read_parquet(files, **common)
     raise OdioError(f"{source}: format {kind!r} cannot be read with --engine ray")
-
-
-def _csv_header(
-    path: str, fs: Any, kind: str, sep: str | None, encoding: str
-) -> tuple[list[str], str]:
-    """The column names and delimiter of a CSV or TSV, sniffed as the local reader does."""
-    with _open(path, fs) as stream:
-        head = stream.read(1 << 16)
-    try:
-        text = head.decode(encoding, errors="strict" if len(head) < 1 << 16 else "ignore")
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise OdioError(f"{path}: cannot read its header as {encoding} ({exc})") from None
-    header = text.splitlines()[0] if text.strip() else ""
-    if not header.strip():
-        raise OdioError(f"{path} is empty")
-    delimiter = Table(path, format=kind, sep=sep).separator(header)
-    quoting: Any = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    names = next(csv.reader([header], delimiter=delimiter, quoting=quoting))
-    repeated = sorted({n for n in names if names.count(n) > 1 and n})
-    if repeated:
-        raise OdioError(f"{path}: column {repeated[0]!r} appears more than once in the header")
-    return names, delimiter
-
-
-def _open(path: str, fs: Any) -> Any:
-    return fs.open_input_stream(path) if fs is not None else open(path, "rb")  # noqa: SIM115
-
-
-def _input_files(source: str | Path, input_format: str | None) -> tuple[Any, list[str], str]:
-    """``(filesystem or None for local paths, files in name order, format)``."""
-    name = str(source)
-    if name == STDIN:
-        raise OdioError("--engine ray reads files or folders, not standard input")
-    fs = None
-    if "://" in name:
-        import pyarrow.fs as pafs
-
-        fs, base = pafs.FileSystem.from_uri(name)
-        info = fs.get_file_info(base)
-        if info.type == pafs.FileType.NotFound:
-            raise OdioError(f"not found: {name}")
-        if info.type == pafs.FileType.Directory:
-            listing = fs.get_file_info(pafs.FileSelector(base))
-            files = [i.path for i in listing if i.is_file and _is_data(i.base_name)]
-        else:
-            files = [base]
-    else:
-        path = Path(name)
-        if not path.exists():
-            raise OdioError(f"file not found: {path}")
-        if path.is_dir():
-            files = [str(p) for p in path.iterdir() if p.is_file() and _is_data(p.name)]
-        else:
-            if path.stat().st_size == 0:
-                raise OdioError(f"{path} is empty")
-            files = [str(path)]
-    files.sort()
-    if not files:
-        raise OdioError(f"{name}: no data files in this folder")
-    if input_format:
-        kinds = {Table(files[0], format=input_format).kind}
-    else:
-        kinds = {format_of(f) for f in files}
-    if len(kinds) > 1:
-        raise OdioError(
-            f"{name}: files of several formats ({', '.join(sorted(kinds))}); "
-            "score one format at a time"
-        )
-    return fs, files, kinds.pop()
-
-
-def _is_data(name: str) -> bool:
-    """Not a hidden file, nor a marker such as Spark's ``_SUCCESS``."""
-    return not name.startswith((".", "_"))
-
-
-def _check_output(output: Path, inputs: list[str]) -> None:
-    if str(output) == STDIN:
-        raise OdioError("--engine ray writes a file: give -o OUTPUT")
-    if any(output.resolve() == Path(f).resolve() for f in inputs):
-        raise OdioError(f"the output {output} would overwrite the input")
-    if output.is_dir():
-        raise OdioError(f"the output {output} is a directory; give a file name")
-    if not output.parent.exists():
-        raise OdioError(f"output directory not found: {output.parent}")
-
-
-def _check_thresholds(labels: list[str], thresholds: Mapping[str, float]) -> None:
-    """The checks of :meth:`Detector.with_thresholds`, before any actor starts."""
-    for label, value in thresholds.items():
-        if label not in labels:
-            raise OdioError(f"unknown label {label!r}; the model's labels are: {', '.join(labels)}")
-        if not 0 <= value <= 1:
-            raise OdioError(f"threshold of {label!r} must be in [0, 1], got {value}")

@@ -1,0 +1,111 @@
+"""What an encoder trains on: tokenised tweets, padded batches, length-grouped batch order.
+
+Texts are tokenised once per cross-validation (``EncoderTrainer.encode``): :class:`Encoded`
+holds the ids and labels, :class:`Collator` pads each batch to its longest item, and
+:class:`LengthGroupedBatches` draws shuffled batches of similar length (and shards them
+under DDP).
+
+Example:
+    >>> batch = Collator(pad_id=0)([([5, 6, 7], None), ([8], None)])
+    >>> batch["attention_mask"].tolist()
+    [[1, 1, 1], [1, 0, 0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from odio.text.tokens import pad
+
+__all__ = ["Collator", "Encoded", "LengthGroupedBatches"]
+
+
+class Encoded(torch.utils.data.Dataset):
+    """Tweets tokenised once (no padding), with their labels."""
+
+    def __init__(self, ids: list[list[int]], Y: np.ndarray | None = None) -> None:
+        self.ids = ids
+        self.Y = None if Y is None else torch.as_tensor(np.asarray(Y), dtype=torch.float32)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i: int) -> tuple[list[int], torch.Tensor | None]:
+        return self.ids[i], None if self.Y is None else self.Y[i]
+
+
+class Collator:
+    """Pads a batch to its longest item (dynamic padding)."""
+
+    def __init__(self, pad_id: int) -> None:
+        self.pad_id = pad_id
+
+    def __call__(self, items: list[tuple[list[int], torch.Tensor | None]]) -> dict:
+        input_ids, mask = pad([ids for ids, _ in items], self.pad_id)
+        batch = {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(mask)}
+        if items[0][1] is not None:
+            batch["labels"] = torch.stack([y for _, y in items if y is not None])
+        return batch
+
+
+class LengthGroupedBatches(torch.utils.data.Sampler):
+    """Shuffled batches of similar-length items: sort within shuffled pools of 50 batches.
+
+    Seeded and reshuffled each epoch (``set_epoch``), so runs are reproducible. Under DDP
+    every process draws the same batches and keeps every ``world_size``-th one from its
+    rank on (the first ones repeat so that every process takes as many steps).
+    """
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, seed: int, group: bool) -> None:
+        self.lengths = np.asarray(lengths)
+        self.batch_size = batch_size
+        self.seed = seed
+        self.group = group
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        _, world = _rank_and_world()
+        return -(-self._n_batches() // world)
+
+    def _n_batches(self) -> int:
+        return -(-len(self.lengths) // self.batch_size)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        rank, world = _rank_and_world()
+        batches = list(self._batches())
+        if world > 1:
+            batches += batches[: len(self) * world - len(batches)]
+            batches = batches[rank::world]
+        yield from batches
+
+    def _batches(self) -> Iterator[list[int]]:
+        rng = np.random.default_rng([self.seed, self.epoch])
+        self.epoch += 1
+        order = rng.permutation(len(self.lengths))
+        if self.group:
+            pool = self.batch_size * 50
+            order = np.concatenate(
+                [
+                    chunk[np.argsort(-self.lengths[chunk], kind="stable")]
+                    for chunk in np.array_split(order, max(1, -(-len(order) // pool)))
+                ]
+            )
+        batches = [
+            order[i : i + self.batch_size].tolist() for i in range(0, len(order), self.batch_size)
+        ]
+        for b in rng.permutation(len(batches)):
+            yield batches[b]
+
+
+def _rank_and_world() -> tuple[int, int]:
+    """This process's rank and the number of processes (``(0, 1)`` outside DDP)."""
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
