@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from odio.config import DataConfig, SourceConfig
+from odio.data.labels import positive_rule, read_labels
 from odio.data.tables import Table, not_text, read_table, require_columns
 from odio.errors import OdioError
 
@@ -28,8 +29,6 @@ log = logging.getLogger(__name__)
 
 ID_COLUMNS = ("id", "tweet_id")
 """Columns taken as row ids when ``id_column`` is not set."""
-MAX_VOTES = 1000
-"""Vote counts above this are taken for a mistake (an id column given as a label?)."""
 
 
 @dataclass
@@ -153,13 +152,14 @@ def load_labelled(
     is_text_row = _text_rows(name, frame[config.text_column], config.strict)
     keep = is_text_row
     kept = frame[keep].reset_index(drop=True)
-    Y, _, label_format = _labels(name, kept, config, np.flatnonzero(keep))
+    Y, _, label_format = read_labels(name, kept, config, np.flatnonzero(keep))
     labels = config.label_names
     if training:
         for j, label in enumerate(labels):
             if not Y[:, j].any():
+                rule = positive_rule(config, label_format)
                 raise OdioError(
-                    f"{name}: label {label!r} has no positive row ({_rule(config, label_format)});"
+                    f"{name}: label {label!r} has no positive row ({rule});"
                     " nothing can be learned from it: drop it with --labels"
                     + (" or lower --min-votes" if label_format == "votes" else "")
                 )
@@ -234,7 +234,7 @@ def load_source(source: SourceConfig, data: DataConfig) -> LabelledData:
     kept = frame[keep].reset_index(drop=True)
     rows = np.flatnonzero(keep)
     sub = config.model_copy(update={"labels": entries})
-    values, cells, label_format = _labels(name, kept, sub, rows, missing=True)
+    values, cells, label_format = read_labels(name, kept, sub, rows, missing=True)
     Y = np.zeros((len(kept), len(wanted)), dtype=np.int8)
     known = np.zeros((len(kept), len(wanted)), dtype=bool)
     for j, label in enumerate(mine.label_names):
@@ -290,110 +290,6 @@ def file_digest(path: str | Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _labels(
-    name: str, frame: pd.DataFrame, config: DataConfig, rows: np.ndarray, *, missing: bool = False
-) -> tuple[np.ndarray, np.ndarray, str]:
-    """The ``(n, n_labels)`` 0/1 matrix, which of its cells are known, and how the labels
-    were read (votes, binary or text). With ``missing``, an empty cell is unknown rather
-    than an error."""
-    columns = config.label_columns
-    if config.positive is not None or config.label_map is not None:
-        cells = [_mapped(name, frame[c], c, config, rows, missing) for c in columns]
-        known = np.column_stack([~np.isnan(c) for c in cells])
-        return np.nan_to_num(np.column_stack(cells)).astype(np.int8), known, "text"
-    values = np.column_stack([_numeric(name, frame[c], c, rows, missing) for c in columns])
-    known = ~np.isnan(values)
-    label_format = config.label_format
-    if label_format == "auto":
-        label_format = "binary" if np.isin(values[known], (0, 1)).all() else "votes"
-    values = np.where(known, values, 0)
-    if label_format == "binary":
-        outside = ~np.isin(values, (0, 1))
-        if outside.any():
-            r, c = np.argwhere(outside)[0]
-            raise OdioError(
-                f"{name}: label column {columns[c]!r} row {rows[r]} holds {values[r, c]:g}, "
-                "but the labels are read as binary (0/1): use --label-format votes"
-            )
-        return values.astype(np.int8), known, label_format
-    fractional = values != np.round(values)
-    if fractional.any() or (values > MAX_VOTES).any():
-        r, c = np.argwhere(fractional | (values > MAX_VOTES))[0]
-        raise OdioError(
-            f"{name}: label column {columns[c]!r} row {rows[r]} holds {values[r, c]:g}, "
-            f"which is not a vote count (a whole number from 0 to {MAX_VOTES})"
-        )
-    return (values >= config.min_votes).astype(np.int8), known, label_format
-
-
-def _numeric(name: str, raw: pd.Series, column: str, rows: np.ndarray, missing: bool) -> np.ndarray:
-    """Numeric label values; ``nan`` for empty cells when ``missing`` allows them."""
-    scalars = pd.Series([v if np.isscalar(v) else None for v in raw], dtype=object)
-    values = pd.to_numeric(scalars, errors="coerce")
-    empty = np.array([_missing(v) for v in raw], dtype=bool)
-    bad = (values.isna() | ~np.isfinite(values.fillna(0))).to_numpy() & ~(empty & missing)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        shown = raw.iloc[i]
-        what = "an empty value" if _missing(shown) else f"the value {shown!r}"
-        distinct = raw.dropna().astype(str).unique()
-        hint = (
-            f"; for text labels give the positive value with --positive (values seen: "
-            f"{', '.join(map(repr, distinct[:5]))})"
-            if isinstance(shown, str) and not shown.strip().lstrip("-").replace(".", "").isdigit()
-            else ""
-        )
-        raise OdioError(
-            f"{name}: label column {column!r} row {rows[i]} has {what}; labels must be "
-            f"vote counts (0..N) or 0/1{hint}"
-        )
-    numbers = values.to_numpy(dtype=float)
-    if (numbers < 0).any():
-        raise OdioError(
-            f"{name}: label column {column!r} row {rows[np.flatnonzero(numbers < 0)[0]]} "
-            "is negative"
-        )
-    return numbers
-
-
-def _mapped(
-    name: str, raw: pd.Series, column: str, config: DataConfig, rows: np.ndarray, missing: bool
-) -> np.ndarray:
-    """Text label values as 0/1 (``nan`` where empty and ``missing`` allows it), through
-    ``positive`` or ``label_map``."""
-    text = pd.Series([None if _missing(v) else str(v).strip() for v in raw], dtype=object)
-    empty = text.isna().to_numpy()
-    if empty.any() and not missing:
-        raise OdioError(
-            f"{name}: label column {column!r} row {rows[int(np.flatnonzero(empty)[0])]} "
-            "has an empty value"
-        )
-    seen = set(text.dropna())
-    if config.positive is not None:
-        absent = [v for v in config.positive if v not in seen]
-        if absent:
-            raise OdioError(
-                f"{name}: label column {column!r} never holds {absent[0]!r} (--positive); "
-                f"its values: {', '.join(map(repr, sorted(seen)[:8]))}"
-            )
-        values = text.isin(config.positive).to_numpy().astype(float)
-    else:
-        mapping = config.label_map or {}
-        unknown = sorted(seen - set(mapping))
-        if unknown:
-            raise OdioError(
-                f"{name}: label column {column!r} holds {unknown[0]!r}, which label_map does "
-                f"not map (it maps {', '.join(map(repr, mapping))})"
-            )
-        values = text.map(mapping).to_numpy(dtype=float)
-    return np.where(empty, np.nan, values)
-
-
-def _missing(value: Any) -> bool:
-    """An empty cell (NaN, None); lists and other objects are values, not missing."""
-    return value is None or (isinstance(value, float) and np.isnan(value))
-
-
 def _text_rows(name: str, texts: pd.Series, strict: bool) -> np.ndarray:
     """Which rows hold a text; the others are named in a warning (or an error when
     ``strict``): those with an empty text, and those whose text is a list, a number..."""
@@ -418,14 +314,6 @@ def _drop_reasons(texts: pd.Series, keep: np.ndarray) -> dict[str, int]:
         reason = "empty text" if kind == "empty" else f"text is {kind}"
         reasons[reason] = reasons.get(reason, 0) + 1
     return reasons
-
-
-def _rule(config: DataConfig, label_format: str) -> str:
-    if label_format == "votes":
-        return f"min_votes={config.min_votes}"
-    if label_format == "text":
-        return "positive=" + ",".join(config.positive or []) if config.positive else "label_map"
-    return "0/1"
 
 
 def _some(rows: np.ndarray, limit: int = 5) -> str:

@@ -24,9 +24,7 @@ import codecs
 import csv
 import io
 import itertools
-import json
 import logging
-import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -37,6 +35,7 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
+from odio.data.jsonfiles import read_json
 from odio.data.literal import LiteralLines
 from odio.errors import OdioError
 
@@ -58,7 +57,6 @@ SUFFIXES = {
 FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
 SEPARATORS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 """Names a ``--sep`` may be given by, besides the character itself."""
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def not_text(value: Any) -> str | None:
@@ -307,84 +305,7 @@ def _read_delimited(table: Table, chunksize: int | None, as_text: bool) -> Itera
 
 
 def _read_json(table: Table, chunksize: int | None) -> Iterator[pd.DataFrame]:
-    """JSON Lines, one object per line, read line by line (errors name the line); or a
-    ``.json`` file holding one array of objects."""
-    stream = _text_stream(table)
-    cleaned = _Surrogates()
-    try:
-        if table.kind == "json":
-            first = stream.read(1)
-            while first.isspace():
-                first = stream.read(1)
-            if first == "[":
-                text = first + stream.read()
-                try:
-                    records = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    raise OdioError(f"{table.name}: not valid JSON ({exc})") from None
-                if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-                    raise OdioError(f"{table.name}: a JSON array of objects is expected")
-                if "\\u" in text:
-                    records = [cleaned.record(r) for r in records]
-                cleaned.warn(table.name)
-                yield pd.DataFrame.from_records(records)
-                return
-            stream = io.StringIO(first + stream.read())
-        rows: list[dict[str, Any]] = []
-        for number, line in enumerate(stream, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise OdioError(
-                    f"{table.name}: line {number} is not valid JSON ({exc.msg}, column {exc.colno})"
-                ) from None
-            if not isinstance(record, dict):
-                raise OdioError(f"{table.name}: line {number} is not a JSON object")
-            rows.append(cleaned.record(record) if "\\u" in line else record)
-            if chunksize and len(rows) == chunksize:
-                yield pd.DataFrame.from_records(rows)
-                rows = []
-        if rows:
-            yield pd.DataFrame.from_records(rows)
-        cleaned.warn(table.name)
-    finally:
-        stream.close()
-
-
-class _Surrogates:
-    """Replaces lone UTF-16 surrogates (``"\\ud83d"`` in JSON: a tweet cut inside an emoji)
-    with U+FFFD, as the server's preprocessing does, and counts the cells changed. Such a
-    string is a valid Python ``str`` but has no UTF-8 form: pandas (Arrow strings) and every
-    writer refuse it."""
-
-    def __init__(self) -> None:
-        self.cells = 0
-
-    def record(self, record: dict[str, Any]) -> dict[str, Any]:
-        return {self.value(k): self.value(v) for k, v in record.items()}
-
-    def value(self, value: Any) -> Any:
-        if isinstance(value, str):
-            fixed = _SURROGATE.sub("\ufffd", value)
-            self.cells += fixed != value
-            return fixed
-        if isinstance(value, list):
-            return [self.value(v) for v in value]
-        if isinstance(value, dict):
-            return self.record(value)
-        return value
-
-    def warn(self, name: str) -> None:
-        if self.cells:
-            log.warning(
-                "%s: %d cells held a lone UTF-16 surrogate (a character cut in half): "
-                "replaced with U+FFFD",
-                name,
-                self.cells,
-            )
-            self.cells = 0
+    yield from read_json(_text_stream(table), table.name, table.kind, chunksize)
 
 
 def _read_parquet(table: Table, chunksize: int | None) -> Iterator[pd.DataFrame]:
