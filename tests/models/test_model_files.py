@@ -193,3 +193,25 @@ def test_every_transformers_load_refuses_code_shipped_with_the_model(
     pretrained(str(next(iter(tiny_checkpoints.values()))), "classifier")
     assert {name for name, _ in calls} >= {"AutoModel", "AutoTokenizer", "AutoConfig"}
     assert {trust for _, trust in calls} == {False}, calls
+
+
+@pytest.mark.parametrize(
+    "key, value, shown",
+    [
+        ("base_model", 3, "base_model"),
+        ("versions", "x", "versions"),
+        ("versions", {"torch": 3}, "versions.torch"),
+        ("odio_version", 3, "odio_version"),
+        ("metrics", "x", "metrics"),
+        ("metrics", {"test": 3}, "metrics.test"),
+        ("distilled_from", 3, "distilled_from"),
+    ],
+)
+def test_every_key_of_config_json_read_on_load_is_checked(
+    key, value, shown, tfidf_run, tmp_path, capsys
+):
+    model = copy_model(tfidf_run, tmp_path)
+    edit_json(model / "config.json", lambda c: c.update({key: value}))
+    error = one_line_error(capsys, model)
+    assert f"{model / 'config.json'}: key {shown!r} must be" in error
+    assert main(["info", str(model)]) == 2

@@ -107,6 +107,16 @@ def check_config(directory: Path, config: dict[str, Any]) -> None:
             raise bad(f"thresholds.{label}", "a number in [0, 1]", thresholds[label])
     if not isinstance(config.get("backend"), str):
         raise bad("backend", "a backend name", config.get("backend"))
+    for key, kind, expected in _TYPED_KEYS:
+        if config.get(key) is not None and not isinstance(config[key], kind):
+            raise bad(key, expected, config[key])
+    versions = config.get("versions") or {}
+    for name, version in versions.items():
+        if not isinstance(version, str | None):
+            raise bad(f"versions.{name}", "a version string", version)
+    for split, scores in (config.get("metrics") or {}).items():
+        if not isinstance(scores, dict):
+            raise bad(f"metrics.{split}", "a mapping of scores", scores)
     rule = config.get("decision_rule", "independent")
     if not isinstance(rule, str) or rule not in DECISION_RULES:
         raise bad("decision_rule", "one of " + ", ".join(DECISION_RULES), rule)
@@ -125,6 +135,17 @@ def check_config(directory: Path, config: dict[str, Any]) -> None:
         PreprocessOptions.from_dict(config.get("preprocess"))
     except (ValueError, TypeError) as exc:
         raise bad("preprocess", "normalisation options", config.get("preprocess")) from exc
+
+
+_TYPED_KEYS = (
+    ("odio_version", str, "a version string"),
+    ("versions", dict, "a mapping of library to version"),
+    ("base_model", str, "the name of the base model"),
+    ("metric", str, "a metric name"),
+    ("metrics", dict, "a mapping of split to scores"),
+    ("distilled_from", dict, "a mapping describing the teacher"),
+)
+"""Keys of ``config.json`` that loading, ``odio info`` or the model card read, by type."""
 
 
 def _check_stack(directory: Path, config: dict[str, Any], bad: Callable[..., OdioError]) -> None:
