@@ -56,6 +56,14 @@ def no_prompt(monkeypatch):
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("y\ny\ny\n"))
 
 
+@pytest.fixture
+def answer_yes(monkeypatch):
+    """Answer "y" to any question, as a user at a terminal might: transformers' "run this
+    code? [y/N]" then runs the folder's code unless odio passes ``trust_remote_code=False``."""
+    monkeypatch.setattr(builtins, "input", lambda *args, **kwargs: "y")
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("y\ny\ny\n"))
+
+
 def one_line_error(capsys, argv) -> str:
     assert main(argv) == 2
     lines = capsys.readouterr().err.replace("\r", "\n").splitlines()
@@ -111,9 +119,7 @@ def test_a_pickle_in_place_of_weights_is_refused_and_never_loaded(
     assert not marker.exists()
 
 
-def test_auto_map_with_an_unknown_model_type_runs_no_code_and_asks_nothing(
-    tiny_run, tmp_path, no_prompt, capsys
-):
+def test_auto_map_with_an_unknown_model_type_runs_no_code(tiny_run, tmp_path, answer_yes, capsys):
     model = copy_model(tiny_run, tmp_path)
     marker = tmp_path / "PWNED"
     code = f"import pathlib\npathlib.Path({str(marker)!r}).touch()\n"
@@ -127,11 +133,11 @@ def test_auto_map_with_an_unknown_model_type_runs_no_code_and_asks_nothing(
         (model / fold / "evil.py").write_text(code)
         edit_json(model / fold / "config.json", doctor)
     error = one_line_error(capsys, ["explain", str(model), "hola"])
-    assert "fold_0: cannot load this part of the model" in error and "custom code" in error
     assert not marker.exists()
+    assert "fold_0: cannot load this part of the model" in error and "custom code" in error
 
 
-def test_a_tokenizer_with_auto_map_runs_no_code(tiny_run, tmp_path, no_prompt):
+def test_a_tokenizer_with_auto_map_runs_no_code(tiny_run, tmp_path, answer_yes):
     model = copy_model(tiny_run, tmp_path)
     marker = tmp_path / "PWNED"
     (model / "tokenizer" / "evil.py").write_text(

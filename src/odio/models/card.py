@@ -190,25 +190,35 @@ def _metrics_section(config: dict[str, Any]) -> list[str]:
 
 
 def _distilled(config: dict[str, Any]) -> list[str]:
-    """What a distilled model was distilled from, and how it scores beside its teacher."""
+    """What a distilled model was distilled from, and how it scores beside its teacher (when
+    the teacher's run had a test set)."""
     source = config.get("distilled_from")
-    if not source:
+    if not isinstance(source, dict):
         return []
+    # distill writes the teacher's model name under "teacher", and the teacher's and the
+    # student's test scores (a run trained with a test set) under "teacher" and "student"
+    teacher = source.get("teacher")
+    of = f" of `{teacher}`" if isinstance(teacher, str) else ""
     lines = [
         "",
         "## Distilled",
         "",
-        f"One student model trained on the soft labels of `{source['run']}`, an ensemble of "
-        f"{source['members']} fold models of `{source.get('teacher')}`: its out-of-fold "
-        f"probabilities for {source['rows']} training tweets and its blended probabilities "
-        f"for {source.get('unlabelled_rows', 0)} unlabelled ones; it keeps the teacher's "
+        f"One student model trained on the soft labels of `{source.get('run')}`, an ensemble "
+        f"of {source.get('members')} fold models{of}: its out-of-fold probabilities for "
+        f"{source.get('rows')} training tweets and its blended probabilities for "
+        f"{source.get('unlabelled_rows', 0)} unlabelled ones; it keeps the teacher's "
         "thresholds.",
     ]
+    scored = len(lines)
     for name in ("teacher", "student"):
-        tuned = ((source.get(name) or {}).get("test") or {}).get("tuned")
-        if tuned:
+        scores = source.get(name)
+        test = scores.get("test") if isinstance(scores, dict) else None
+        tuned = test.get("tuned") if isinstance(test, dict) else None
+        if isinstance(tuned, dict) and tuned.get("metric") in tuned:
             metric = tuned["metric"]
             lines.append(f"- {name}, test at the tuned thresholds: {metric} {tuned[metric]:.4f}")
+    if len(lines) == scored:
+        lines.append("- no test scores: the teacher's run had no test set")
     return lines
 
 

@@ -25,8 +25,10 @@ import numpy as np
 from odio.config import TransformerConfig
 from odio.errors import OdioError
 from odio.extras import MissingExtra
+from odio.models.headfile import check_max_length, read_head
 from odio.models.heads import HEADS, EncoderClassifier, SequenceClassifier, class_index
 from odio.models.hub import position_limit, pretrained
+from odio.models.modelconfig import check_member, first_line
 from odio.models.protocols import HEAD_CONFIG
 from odio.text.tokens import encode, length_batches, pad, pad_id
 
@@ -141,30 +143,46 @@ class EncoderMember:
         *,
         device: str | None = None,
         threads: int | None = None,
+        n_labels: int | None = None,
     ) -> EncoderMember:
         """Read a member written by :meth:`save`, onto ``device`` (GPU when available).
 
-        Only safetensors weights are read, and no code shipped with the folder is run.
-        ``threads`` sets ``torch.set_num_threads``, which is process-wide.
+        Only safetensors weights are read, no code shipped with the folder is run and no
+        file outside it is opened. Every key of ``odio_head.json`` is checked
+        (:func:`~odio.models.headfile.read_head`): ``n_labels`` against ``n_labels`` (the
+        labels of the model's ``config.json``) when given, ``max_length`` against the
+        encoder's position limit. ``threads`` sets ``torch.set_num_threads``, which is
+        process-wide.
         """
+        directory = check_member(Path(directory))
+        meta = read_head(directory)
+        if n_labels is not None and meta["n_labels"] != n_labels:
+            raise OdioError(
+                f"{directory / HEAD_CONFIG}: key 'n_labels' is {meta['n_labels']}, but the "
+                f"model's config.json has {n_labels} labels"
+            )
+        try:
+            settings = TransformerConfig.model_validate(meta["config"])
+        except ValueError as exc:
+            raise OdioError(
+                f"{directory / HEAD_CONFIG}: key 'config' is not valid fine-tuning settings "
+                f"({first_line(exc)})"
+            ) from None
         if threads:
             torch.set_num_threads(threads)
-        directory = Path(directory)
-        meta = json.loads((directory / HEAD_CONFIG).read_text(encoding="utf-8"))
-        settings = TransformerConfig.model_validate(meta["config"])
-        head = meta.get("head", "odio")
-        if head not in HEADS:
-            raise OdioError(f"{directory}: unknown head {head!r} in {HEAD_CONFIG}")
-        classifier = HEADS[head].load_weights(directory, meta, settings)
+        classifier = HEADS[meta.get("head", "odio")].load_weights(directory, meta, settings)
+        check_max_length(
+            directory, meta["max_length"], position_limit(classifier.hf_config, tokenizer)
+        )
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         classifier.to(device).eval()
         return cls(
             classifier,
             tokenizer,
-            int(meta["max_length"]),
+            meta["max_length"],
             base_model=meta["base_model"],
             settings=settings,
-            seed=meta["seed"],
+            seed=meta.get("seed", 42),
             history=meta.get("history", []),
         )
 

@@ -106,7 +106,14 @@ class EncoderClassifier(nn.Module):
             settings.pooling,
             settings.dropout,
         )
-        classifier.head.load_state_dict(load_file(str(directory / HEAD_WEIGHTS)))
+        weights = load_file(str(directory / HEAD_WEIGHTS))
+        shape = tuple(classifier.head.weight.shape)
+        if {k: tuple(v.shape) for k, v in weights.items()} != {"weight": shape, "bias": shape[:1]}:
+            raise OdioError(
+                f"{directory / HEAD_WEIGHTS} does not hold a head for {shape[0]} labels of "
+                f"width {shape[1]} (key 'n_labels' of odio_head.json is {meta['n_labels']})"
+            )
+        classifier.head.load_state_dict(weights)
         return classifier
 
 
@@ -171,7 +178,14 @@ class SequenceClassifier(nn.Module):
     def load_weights(
         cls, directory: Path, meta: dict[str, Any], settings: TransformerConfig
     ) -> SequenceClassifier:
-        return cls(member_weights(directory, "classifier"), meta["class_index"])
+        model = member_weights(directory, "classifier")
+        classes = int(model.config.num_labels)
+        if any(index >= classes for index in meta["class_index"].values()):
+            raise OdioError(
+                f"{directory}/odio_head.json: key 'class_index' names a class beyond the "
+                f"checkpoint's {classes}"
+            )
+        return cls(model, meta["class_index"])
 
 
 HEADS: dict[str, Any] = {"odio": EncoderClassifier, "sequence_classification": SequenceClassifier}

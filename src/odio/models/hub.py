@@ -18,6 +18,7 @@ from typing import Any
 
 from odio.errors import OdioError
 from odio.extras import require
+from odio.models.modelconfig import check_member
 from odio.text.tokens import load_tokenizer
 
 
@@ -88,7 +89,8 @@ def member_weights(directory: Path, what: str) -> Any:
     """The ``encoder`` or ``classifier`` network saved in a member folder.
 
     A member folder is data: safetensors weights only (never a pickled
-    ``pytorch_model.bin``), no code shipped with it, nothing fetched from the hub.
+    ``pytorch_model.bin``), no code shipped with it, nothing fetched from the hub, no link
+    leading out of the folder.
     """
     transformers = require("transformers", "transformer", "a transformer model", torch=True)
     auto = (
@@ -96,6 +98,7 @@ def member_weights(directory: Path, what: str) -> Any:
         if what == "encoder"
         else transformers.AutoModelForSequenceClassification
     )
+    directory = check_member(directory)  # transformers opens what it finds there
     with quiet_transformers(keep_report=what != "encoder"):
         return auto.from_pretrained(
             str(directory), trust_remote_code=False, use_safetensors=True, local_files_only=True

@@ -1,8 +1,14 @@
 """Finding a model directory and reading its ``config.json``, checked before anything loads.
 
 A problem with the file is one :class:`~odio.errors.OdioError` line naming ``config.json``
-and the key: a label without a threshold, a threshold outside [0, 1], a member folder that
-is not there or would lead outside the directory, a stack's meta-model of the wrong shape.
+and the key: a label without a threshold, a threshold outside [0, 1], an unknown decision
+rule, a member folder that is not there or would lead outside the directory, a stack's
+meta-model of the wrong shape.
+
+A model directory holds its own files: :func:`inside` is the one rule every loader applies
+before it opens a file or folder. A link that resolves inside the model directory (say
+``fold_1`` linked to ``fold_0``) is followed; one that leads outside it is refused with one
+line naming the link, so loading a model never reads a file elsewhere on the machine.
 Writing a model directory and loading its parts is :mod:`odio.models.modeldir`'s job.
 """
 
@@ -10,11 +16,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from odio.errors import OdioError
+from odio.metrics import DECISION_RULES
 from odio.text.preprocess import PreprocessOptions
 
 CONFIG_FILE = "config.json"
@@ -99,6 +107,19 @@ def check_config(directory: Path, config: dict[str, Any]) -> None:
             raise bad(f"thresholds.{label}", "a number in [0, 1]", thresholds[label])
     if not isinstance(config.get("backend"), str):
         raise bad("backend", "a backend name", config.get("backend"))
+    for key, kind, expected in _TYPED_KEYS:
+        if config.get(key) is not None and not isinstance(config[key], kind):
+            raise bad(key, expected, config[key])
+    versions = config.get("versions") or {}
+    for name, version in versions.items():
+        if not isinstance(version, str | None):
+            raise bad(f"versions.{name}", "a version string", version)
+    for split, scores in (config.get("metrics") or {}).items():
+        if not isinstance(scores, dict):
+            raise bad(f"metrics.{split}", "a mapping of scores", scores)
+    rule = config.get("decision_rule", "independent")
+    if not isinstance(rule, str) or rule not in DECISION_RULES:
+        raise bad("decision_rule", "one of " + ", ".join(DECISION_RULES), rule)
     if config["backend"] == "stack":
         _check_stack(directory, config, bad)
         return
@@ -114,6 +135,17 @@ def check_config(directory: Path, config: dict[str, Any]) -> None:
         PreprocessOptions.from_dict(config.get("preprocess"))
     except (ValueError, TypeError) as exc:
         raise bad("preprocess", "normalisation options", config.get("preprocess")) from exc
+
+
+_TYPED_KEYS = (
+    ("odio_version", str, "a version string"),
+    ("versions", dict, "a mapping of library to version"),
+    ("base_model", str, "the name of the base model"),
+    ("metric", str, "a metric name"),
+    ("metrics", dict, "a mapping of split to scores"),
+    ("distilled_from", dict, "a mapping describing the teacher"),
+)
+"""Keys of ``config.json`` that loading, ``odio info`` or the model card read, by type."""
 
 
 def _check_stack(directory: Path, config: dict[str, Any], bad: Callable[..., OdioError]) -> None:
@@ -180,4 +212,50 @@ def child(directory: Path, name: Any) -> Path:
             f"{directory / CONFIG_FILE} names {name!r}: a part must be a folder name inside "
             "the model directory"
         )
-    return directory / name
+    return inside(directory, directory / name)
+
+
+def inside(directory: Path, path: Path) -> Path:
+    """``path``, checked to resolve inside the model ``directory``: a link within the folder
+    is followed, one that leads out of it is refused (one line naming the link).
+
+    >>> inside(Path("model"), Path("model/fold_0")).as_posix()
+    'model/fold_0'
+    """
+    try:
+        root, target = directory.resolve(), path.resolve()
+    except (OSError, RuntimeError) as exc:  # a loop of links
+        raise OdioError(f"{path}: cannot be resolved ({first_line(exc)})") from None
+    if target != root and root not in target.parents:
+        raise OdioError(
+            f"{path} links to {target}, outside the model directory {directory}: "
+            "a model folder must hold its own files"
+        )
+    return path
+
+
+def check_links(directory: Path, folder: Path | None = None) -> Path:
+    """Refuse any link in ``folder`` (default: the whole model ``directory``), at any depth,
+    that leads outside ``directory`` (see :func:`inside`); returns ``folder``.
+
+    >>> import tempfile
+    >>> model = Path(tempfile.mkdtemp())
+    >>> (model / "vocabulary.json").symlink_to("/etc/hostname")
+    >>> check_links(model)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    odio.errors.OdioError: .../vocabulary.json links to ..., outside the model directory ...
+    """  # noqa: E501 - a doctest output line cannot be wrapped
+    folder = inside(directory, directory if folder is None else folder)
+    for parent, dirs, files in os.walk(folder):  # links to folders are checked, not walked
+        for name in sorted(dirs + files):
+            path = Path(parent) / name
+            if path.is_symlink():
+                inside(directory, path)
+    return folder
+
+
+def check_member(folder: Path) -> Path:
+    """:func:`check_links` for a member folder, loaded on its own: its links must resolve
+    inside the model directory that holds it (its parent); returns ``folder``."""
+    return check_links(folder.parent, folder)

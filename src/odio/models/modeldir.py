@@ -9,10 +9,11 @@
       tokenizer/       encoder models: the tokenizer, once for every member
       fold_0/ ...      one folder per fold member (or base_0/ ... for a stack)
 
-Nothing is pickled and nothing is run from the files: member and base folders must be plain
-names inside the directory, transformers never runs code shipped with a model, and ONNX
-members open only their own graph file. Finding the directory and checking its
-``config.json`` is :mod:`odio.models.modelconfig`'s job.
+Nothing is pickled and nothing is run from the files, and nothing outside the directory is
+read: member and base folders must be plain names inside the directory, no link in it may
+lead out of it (:func:`~odio.models.modelconfig.inside`), transformers never runs code
+shipped with a model, and ONNX members open only their own graph file. Finding the
+directory and checking its ``config.json`` is :mod:`odio.models.modelconfig`'s job.
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ from odio.extras import require
 from odio.files import as_os_error, usual_permissions
 from odio.models.blend import TOKENIZER_DIR, Blend
 from odio.models.card import model_card
-from odio.models.modelconfig import CONFIG_FILE, child, find_model_dir, first_line, read_config
+from odio.models.modelconfig import (
+    CONFIG_FILE,
+    check_links,
+    child,
+    find_model_dir,
+    first_line,
+    read_config,
+)
 from odio.models.protocols import Member, TextModel
 from odio.models.stack import Stack, StackMeta
 from odio.text.preprocess import PreprocessOptions
@@ -128,7 +136,7 @@ def load_model(
     Warns (through logging) when a library that shapes the model's inputs has another
     version than the one the model was saved with.
     """
-    directory = find_model_dir(directory)
+    directory = check_links(find_model_dir(directory))
     config = read_config(directory)
     check_versions(config.get("versions"), str(directory))
     if runtime is not None and runtime not in RUNTIMES:
@@ -251,13 +259,18 @@ def _member_loader(
         require("torch", "transformer", "a transformer model", torch=True)
         require("transformers", "transformer", "a transformer model", torch=True)
     tokenizer = model_tokenizer(directory, members[0], runtime=runtime)
+    n_labels = len(config["labels"])
     if runtime == "onnx":
         from odio.models.onnx import OnnxMember
 
-        return runtime, lambda folder: OnnxMember.load(folder, tokenizer, threads=threads)
+        return runtime, lambda folder: OnnxMember.load(
+            folder, tokenizer, threads=threads, n_labels=n_labels
+        )
     from odio.models.encoder import EncoderMember
 
-    return runtime, lambda folder: EncoderMember.load(folder, tokenizer, threads=threads)
+    return runtime, lambda folder: EncoderMember.load(
+        folder, tokenizer, threads=threads, n_labels=n_labels
+    )
 
 
 def tokenizer_folder(directory: Path, first_member: Path) -> Path:
@@ -276,6 +289,7 @@ def tokenizer_folder(directory: Path, first_member: Path) -> Path:
         (first_member / name).is_file() for name in (TOKENIZER_FILE, TOKENIZER_CONFIG)
     ):
         folder = first_member
+    check_links(directory, folder)
     check_tokenizer_files(folder)
     return folder
 

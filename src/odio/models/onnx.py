@@ -27,6 +27,9 @@ import numpy as np
 
 from odio.errors import OdioError
 from odio.extras import MissingExtra
+from odio.models.headfile import check_max_length, read_head
+from odio.models.hub import position_limit
+from odio.models.modelconfig import check_member
 from odio.models.protocols import HEAD_CONFIG
 from odio.text.tokens import encode, length_batches, pad, pad_id
 
@@ -115,29 +118,65 @@ class OnnxMember:
         *,
         threads: int | None = None,
         batch_size: int = BATCH_SIZE,
+        n_labels: int | None = None,
     ) -> OnnxMember:
         """Read a member folder written by :func:`odio.models.export.export_onnx`; runs no
-        code from the files and opens no file outside the folder."""
-        directory = Path(directory)
-        meta = json.loads((directory / HEAD_CONFIG).read_text(encoding="utf-8"))
-        if "onnx" not in meta:
-            raise OdioError(f"{directory} holds no ONNX model; export it with odio export")
+        code from the files and opens no file outside the folder. Every key of
+        ``odio_head.json`` is checked (:func:`~odio.models.headfile.read_head`): ``n_labels``
+        against ``n_labels`` (the labels of the model's ``config.json``) when given and
+        against the graph's output, ``max_length`` against the encoder's position limit."""
+        directory = check_member(Path(directory))
+        meta = read_head(directory, onnx=True)
+        if n_labels is not None and meta["n_labels"] != n_labels:
+            raise OdioError(
+                f"{directory / HEAD_CONFIG}: key 'n_labels' is {meta['n_labels']}, but the "
+                f"model's config.json has {n_labels} labels"
+            )
         file = meta["onnx"].get("file")
         if file not in ONNX_FILES:
             raise OdioError(
                 f"{directory}: {HEAD_CONFIG} names ONNX file {file!r}; expected one of {ONNX_FILES}"
             )
+        check_max_length(directory, meta["max_length"], _position_limit(directory, tokenizer))
         session = ort.InferenceSession(
             str(directory / file), session_options(threads), providers=["CPUExecutionProvider"]
         )
         inputs = {i.name for i in session.get_inputs()}
-        outputs = {o.name for o in session.get_outputs()}
+        outputs = {o.name: o.shape for o in session.get_outputs()}
         if inputs != {"input_ids", "attention_mask"} or "probabilities" not in outputs:
             raise OdioError(
                 f"{directory / file}: not an odio export (inputs {sorted(inputs)}, "
                 f"outputs {sorted(outputs)})"
             )
+        width = outputs["probabilities"][-1] if outputs["probabilities"] else None
+        if isinstance(width, int) and width != meta["n_labels"]:
+            raise OdioError(
+                f"{directory / HEAD_CONFIG}: key 'n_labels' is {meta['n_labels']}, but "
+                f"{file} scores {width} labels"
+            )
         return cls(directory, session, tokenizer, meta, batch_size)
+
+
+def _position_limit(directory: Path, tokenizer: Any) -> int | None:
+    """The encoder's position limit, from the Hugging Face ``config.json`` kept beside the
+    graph (when there is one) and the tokenizer."""
+    from types import SimpleNamespace
+
+    try:
+        config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        config = {}
+    config = config if isinstance(config, dict) else {}
+    positions = config.get("max_position_embeddings")
+    pad = config.get("pad_token_id")
+    return position_limit(
+        SimpleNamespace(
+            max_position_embeddings=positions if isinstance(positions, int) else None,
+            model_type=str(config.get("model_type", "")),
+            pad_token_id=pad if isinstance(pad, int) else None,
+        ),
+        tokenizer,
+    )
 
 
 def session_options(threads: int | None = None) -> ort.SessionOptions:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,7 +19,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from odio.config import TfidfConfig
 from odio.errors import OdioError
+from odio.models.modelconfig import check_member, first_line
 
+MEMBER_CONFIG, VOCABULARY, WEIGHTS = "config.json", "vocabulary.json", "weights.safetensors"
+"""The files of a TF-IDF member folder."""
 TOKEN_PATTERN = r"(?u)\b\w+\b"  # keep one-letter words: "q", "k", "wn" matter in tweets
 
 
@@ -108,36 +112,67 @@ class TfidfModel:
             "seed": self.seed,
             "config": self.config.model_dump(mode="json"),
         }
-        (directory / "config.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        (directory / "vocabulary.json").write_text(
-            json.dumps(vocab, ensure_ascii=False), encoding="utf-8"
-        )
+        (directory / MEMBER_CONFIG).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        (directory / VOCABULARY).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         save_file(
             {k: np.ascontiguousarray(v) for k, v in tensors.items()},
-            str(directory / "weights.safetensors"),
+            str(directory / WEIGHTS),
         )
 
     @classmethod
     def load(cls, directory: str | Path) -> TfidfModel:
         """Read a member written by :meth:`save` (JSON and safetensors: nothing is unpickled,
-        nothing is run), checking that its arrays match its vocabulary."""
-        directory = Path(directory)
-        meta = json.loads((directory / "config.json").read_text(encoding="utf-8"))
-        config = TfidfConfig.model_validate(meta["config"])
-        vocab = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
-        tensors = load_file(str(directory / "weights.safetensors"))
+        nothing is run, nothing outside the folder is opened), checking every key it reads
+        and that its arrays match its vocabulary. A problem is one line naming the file and
+        the key."""
+        directory = check_member(Path(directory))
+        meta = _read_object(directory / MEMBER_CONFIG)
+        try:
+            config = TfidfConfig.model_validate(meta.get("config"))
+        except ValueError as exc:
+            raise OdioError(
+                f"{directory / MEMBER_CONFIG}: key 'config' is not valid TF-IDF settings "
+                f"({first_line(exc)})"
+            ) from None
+        seed = meta.get("seed", 42)
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise OdioError(
+                f"{directory / MEMBER_CONFIG}: key 'seed' must be an integer, got {seed!r}"
+            )
+        vocab = _read_object(directory / VOCABULARY)
+        tensors = load_file(str(directory / WEIGHTS))
         vectorizers = build_vectorizers(config)
+        for key in (*vectorizers, "coef", "intercept"):
+            name = f"{key}_idf" if key in vectorizers else key
+            if name not in tensors:
+                raise OdioError(f"{directory / WEIGHTS}: has no {name!r} array")
         for key, vectorizer in vectorizers.items():
-            vectorizer.vocabulary = {term: i for i, term in enumerate(vocab[key])}
+            terms = vocab.get(key)
+            if (
+                not isinstance(terms, list)
+                or not all(isinstance(term, str) for term in terms)
+                or len(set(terms)) != len(terms)
+            ):
+                raise OdioError(
+                    f"{directory / VOCABULARY}: key {key!r} must be a list of distinct terms"
+                )
+            vectorizer.vocabulary = {term: i for i, term in enumerate(terms)}
             vectorizer._validate_vocabulary()
             vectorizer.idf_ = tensors[f"{key}_idf"]
-            if vectorizer.idf_.shape != (len(vocab[key]),):
-                raise OdioError(f"{directory}: {key}_idf does not match vocabulary.json")
+            if vectorizer.idf_.shape != (len(terms),):
+                raise OdioError(f"{directory}: {key}_idf does not match {VOCABULARY}")
         coef, intercept = tensors["coef"], tensors["intercept"]
         n_features = sum(len(vocab[key]) for key in vectorizers)
         if coef.ndim != 2 or coef.shape[1] != n_features or intercept.shape != coef.shape[:1]:
             raise OdioError(
-                f"{directory}: weights.safetensors holds coef {coef.shape} and intercept "
-                f"{intercept.shape}; vocabulary.json has {n_features} features"
+                f"{directory}: {WEIGHTS} holds coef {coef.shape} and intercept "
+                f"{intercept.shape}; {VOCABULARY} has {n_features} features"
             )
-        return cls(config, vectorizers, coef, intercept, seed=meta["seed"])
+        return cls(config, vectorizers, coef, intercept, seed=seed)
+
+
+def _read_object(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise OdioError(f"{path}: not a JSON object")
+    return data
