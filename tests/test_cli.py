@@ -201,8 +201,10 @@ def test_config_file_with_flags_overriding(split_files, tmp_path):
     saved = yaml.safe_load((out / "config.yaml").read_text())
     assert saved["cv"]["folds"] == 2 and saved["tfidf"]["C"] == 3.0
     assert saved["data"]["labels"] == ["Odio", "Mujeres"]
-    # the steps given are used as given, the others take their defaults
-    assert saved["preprocess"]["emoji"] is True and saved["preprocess"]["url"] is True
+    # the steps given are used as given, the others take the backend's defaults (TF-IDF
+    # keeps links as written) and are all recorded
+    assert saved["preprocess"]["emoji"] is True and saved["preprocess"]["url"] is False
+    assert saved["preprocess"]["laughter"] is True
     model_config = json.loads((out / "model" / "config.json").read_text())
     assert model_config["preprocess"] == saved["preprocess"]
 

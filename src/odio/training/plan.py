@@ -71,11 +71,9 @@ def normalisation(backend: str, given: PreprocessOptions | None) -> PreprocessOp
     >>> tfidf.deobfuscate, tfidf.emoji, normalisation("transformer", None).emoji
     (True, False, True)
     """
-    default = default_preprocess(backend)
-    if given is None:
-        return default
-    named = {name: getattr(given, name) for name in given.model_fields_set}
-    return PreprocessOptions(**{**default.model_dump(), **named})
+    named = {} if given is None else {k: getattr(given, k) for k in given.model_fields_set}
+    # every step named, so that config.yaml records each one
+    return PreprocessOptions(**{**default_preprocess(backend).model_dump(), **named})
 
 
 def plan_run(config: RunConfig, labels: Sequence[str]) -> RunPlan:
