@@ -13,7 +13,7 @@ from odio.cli import main
 from odio.errors import OdioError
 from odio.extras import MissingExtra
 from odio.reports.report import TOP_ERRORS, most_confident_errors, write_report
-from odio.training.rundir import read_run
+from odio.runs import read_run
 
 pytest.importorskip("matplotlib")
 

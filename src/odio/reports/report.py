@@ -7,7 +7,7 @@
 * ``report.md``: the same content in Markdown, its figures in ``report_files/``.
 
 The figures need matplotlib, the ``report`` extra; it is imported only when a report is
-written. The run is read by :func:`odio.training.rundir.read_run` and the page is built with
+written. The run is read by :func:`odio.runs.read_run` and the page is built with
 :class:`odio.reports.document.Document`; this module holds the sections and their formatting.
 """
 
@@ -32,7 +32,7 @@ from odio.metrics import best_epoch, binarize, confusion
 from odio.reports import plots
 from odio.reports.checks import check_section
 from odio.reports.document import Document
-from odio.training.rundir import RunData, dig, read_run
+from odio.runs import RunData, dig, read_run
 
 log = logging.getLogger(__name__)
 

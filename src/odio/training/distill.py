@@ -28,9 +28,9 @@ from odio.metrics import best_epoch, score_at_both
 from odio.models.blend import Blend
 from odio.models.modeldir import CONFIG_FILE, load_model, save_model
 from odio.models.protocols import TextModel
+from odio.runs import RunData, read_run
 from odio.text.preprocess import preprocess_many
 from odio.training.cv import create_trainer
-from odio.training.rundir import RunData, read_run
 from odio.training.trainers import backend_name, default_preprocess
 
 log = logging.getLogger(__name__)
