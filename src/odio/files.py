@@ -1,5 +1,8 @@
 """Writing outputs whole: build beside the final place, then rename into it.
 
+:func:`replacing` is the one way odio writes an output folder (a run, a model, an export,
+an evaluation): stage, write, swap in, clean up, and a failed write is one line.
+
 A run directory, an ONNX export and a scored file are built under a temporary name in the
 folder that will hold them, then renamed: readers never see a half-written output, and an
 interrupted or failed job leaves the previous output as it was. Temporary names start with
@@ -21,7 +24,10 @@ import re
 import shutil
 import socket
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+from odio.errors import OdioError
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +168,67 @@ def swap_in(built: Path, final: Path) -> None:
         os.replace(built, final)
         return
     old = Path(tempfile.mkdtemp(prefix=_prefix(final) + "old.", dir=final.parent))
-    os.replace(final, old / final.name)
-    os.replace(built, final)
+    try:
+        os.replace(final, old / final.name)
+    except BaseException:
+        shutil.rmtree(old, ignore_errors=True)  # empty: final was not moved
+        raise
+    try:
+        os.replace(built, final)
+    except BaseException:
+        os.replace(old / final.name, final)  # the previous output goes back
+        shutil.rmtree(old, ignore_errors=True)
+        raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def replacing(final: str | Path, *, what: str = "") -> Iterator[Path]:
+    """A new folder beside ``final`` to build it in, swapped in whole when the block ends.
+
+    Stage, write, swap in, clean up: on any exception (an error, Ctrl-C) the staging folder
+    is removed and ``final`` is left as it was; a failed write (a full disk, a quota, a
+    read-only or busy folder, also as a library reports it, see :func:`as_os_error`) is
+    one :class:`~odio.errors.OdioError` line naming ``final``. Whether ``final`` may be
+    replaced at all is the caller's check, made before any work starts.
+
+    Args:
+        final: the output folder.
+        what: what it is, for the error line (``"the run"``, ``"the export"``).
+
+    Example:
+        >>> import tempfile
+        >>> out = Path(tempfile.mkdtemp()) / "run"
+        >>> with replacing(out, what="the run") as tmp:
+        ...     _ = (tmp / "metrics.json").write_text("{}")
+        >>> sorted(p.name for p in out.iterdir())
+        ['metrics.json']
+        >>> with replacing(out, what="the run") as tmp:
+        ...     raise OSError(28, "No space left on device")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        odio.errors.OdioError: cannot write the run .../run: No space left on device
+        >>> sorted(p.name for p in out.parent.iterdir())
+        ['run']
+    """
+    final = Path(final)
+    label = f"{what} {final}" if what else str(final)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staged = staging_dir(final)
+    except OSError as exc:
+        raise OdioError(f"cannot write {label}: {_reason(exc)}") from None
+    try:
+        yield staged
+        swap_in(staged, final)
+    except BaseException as exc:
+        shutil.rmtree(staged, ignore_errors=True)
+        failed = None if isinstance(exc, OdioError) else as_os_error(exc)
+        if failed is not None:
+            raise OdioError(f"cannot write {label}: {_reason(failed)}") from None
+        raise
+
+
+def _reason(exc: OSError) -> str:
+    """The system's words for a failed write (``No space left on device``)."""
+    return exc.strerror or str(exc)

@@ -8,7 +8,6 @@ or only some of the model's labels.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from pydantic import ValidationError
 from odio.config import TRAINED_DATA, DataConfig, describe_error
 from odio.data.labelled import LabelledData, load_labelled
 from odio.errors import OdioError
-from odio.files import staging_dir, swap_in
+from odio.files import replacing
 from odio.inference.detector import Detector
 from odio.metrics import decide, resolve_metric, score_at_both
 from odio.scores import Evaluation
@@ -208,14 +207,8 @@ def write_evaluation(
         columns[f"prob_{label}"] = P[:, j]
     for j, label in enumerate(labels):
         columns[f"pred_{label}"] = decisions[:, j]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staged = staging_dir(out)
-    try:
+    with replacing(out, what="the evaluation") as staged:
         (staged / "metrics.json").write_text(
             json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8"
         )
         pd.DataFrame(columns).to_csv(staged / "test_predictions.csv", index=False)
-    except BaseException:
-        shutil.rmtree(staged, ignore_errors=True)
-        raise
-    swap_in(staged, out)

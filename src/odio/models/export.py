@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import shutil
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -30,7 +29,7 @@ import numpy as np
 
 from odio.errors import OdioError
 from odio.extras import require
-from odio.files import staging_dir, swap_in
+from odio.files import replacing
 from odio.models.protocols import HEAD_CONFIG
 from odio.models.quantize import SMOOTHING, quantize_int8
 
@@ -135,8 +134,7 @@ def export_onnx(
     file = INT8_FILE if int8 else FP32_FILE
     folders = [child(source, name) for name in config["members"]]
     tokenizer = model_tokenizer(source, folders[0])
-    tmp = staging_dir(output)
-    try:
+    with replacing(output, what="the export") as tmp:
         members, worst = [], 0.0
         for folder in folders:
             member = load_part(lambda f: EncoderMember.load(f, tokenizer, device="cpu"), folder)
@@ -174,12 +172,6 @@ def export_onnx(
         save_model(
             tmp, blend, labels, np.array([config["thresholds"][lab] for lab in labels]), info
         )
-        swap_in(tmp, output)
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError):  # a full disk, a quota, a read-only folder
-            raise OdioError(f"cannot write {output}: {exc.strerror or exc}") from None
-        raise
     size = sum(p.stat().st_size for p in output.glob(f"*/{file}")) / 1e6
     return ExportReport(
         output=str(output),

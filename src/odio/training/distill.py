@@ -23,7 +23,7 @@ from odio.config import RunConfig
 from odio.data.labelled import LabelledData, load_labelled
 from odio.data.tables import Table, is_text, read_table, require_columns
 from odio.errors import OdioError
-from odio.files import staging_dir, swap_in
+from odio.files import replacing
 from odio.metrics import best_epoch, score_at_both
 from odio.models.blend import Blend
 from odio.models.modeldir import CONFIG_FILE, load_model, save_model
@@ -128,15 +128,8 @@ def distill_run(
     }
     if "test" in scores.get("student", {}):
         info["metrics"] = {"test": scores["student"]["test"]}
-    tmp = staging_dir(out)
-    try:
+    with replacing(out, what="the model") as tmp:
         save_model(tmp, blend, run.labels, thresholds, info, rule)
-    except BaseException:
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    swap_in(tmp, out)
     return {"rows": len(prepared), "seconds": round(time.perf_counter() - start, 1), **scores}
 
 

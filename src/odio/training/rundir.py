@@ -12,12 +12,11 @@ and reports.
 from __future__ import annotations
 
 import contextlib
-import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from odio.errors import OdioError
-from odio.files import staging_dir, swap_in
+from odio.files import replacing
 from odio.runs import RunData, dig, is_run_dir, read_run
 
 __all__ = ["RunData", "building", "check_out_dir", "dig", "is_run_dir", "read_run"]
@@ -64,7 +63,7 @@ def building(out_dir: str | Path) -> Iterator[Path]:
     """A fresh folder beside ``out_dir`` to write a run into, swapped in whole on success.
 
     On an exception the folder is removed and ``out_dir`` is left as it was; a failed
-    write (a full disk) is an :class:`OdioError`.
+    write (a full disk) is an :class:`OdioError` (see :func:`odio.files.replacing`).
 
     Example:
         >>> import tempfile
@@ -74,17 +73,5 @@ def building(out_dir: str | Path) -> Iterator[Path]:
         >>> sorted(p.name for p in out.iterdir())
         ['metrics.json']
     """
-    out = Path(out_dir)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = staging_dir(out)
-    except OSError as exc:
-        raise OdioError(f"cannot write the run {out}: {exc.strerror or exc}") from None
-    try:
+    with replacing(out_dir, what="the run") as tmp:
         yield tmp
-        swap_in(tmp, out)
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError):  # a full disk, a quota, a read-only folder
-            raise OdioError(f"cannot write the run {out}: {exc.strerror or exc}") from None
-        raise
