@@ -11,7 +11,6 @@ import pytest
 
 from odio.cli import main
 from odio.errors import OdioError
-from odio.reports.document import markdown_table
 from odio.reports.compare import (
     COLUMNS,
     compare_runs,
@@ -19,6 +18,7 @@ from odio.reports.compare import (
     format_comparison,
     sort_runs,
 )
+from odio.reports.document import markdown_table
 
 
 @pytest.fixture(scope="module")
