@@ -23,7 +23,7 @@ table { border-collapse: collapse; margin: .5em 0 1.2em; font-size: .9em;
         display: block; max-width: 100%; overflow-x: auto; }
 th, td { border: 1px solid #d0d0d0; padding: .25em .6em; vertical-align: top; }
 th { background: #f2f4f7; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr:nth-child(even) td { background: #fafafa; }
 img { max-width: 100%; height: auto; }
 """
