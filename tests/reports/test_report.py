@@ -12,7 +12,8 @@ import pytest
 from odio.cli import main
 from odio.errors import OdioError
 from odio.extras import MissingExtra
-from odio.reports.report import TOP_ERRORS, most_confident_errors, write_report
+from odio.reports.confident_errors import TOP_ERRORS, most_confident_errors
+from odio.reports.report import write_report
 from odio.runs import read_run
 
 pytest.importorskip("matplotlib")
