@@ -25,6 +25,7 @@ from odio.checks.run import run_check
 from odio.checks.suite import load_suite
 from odio.errors import OdioError
 from odio.extras import require
+from odio.files import record_files
 from odio.reports.checks import check_section
 from odio.reports.confident_errors import errors_section
 from odio.reports.curves import curves_section, training_section
@@ -107,6 +108,8 @@ def write_report(
     html_file, md_file = out / "report.html", out / "report.md"
     html_file.write_text(doc.to_html(), encoding="utf-8")
     md_file.write_text(doc.to_markdown(), encoding="utf-8")
+    # written into an odio output (the run itself): a later --overwrite may replace them
+    record_files(out, [html_file.name, md_file.name, _FIGURES_DIR])
     log.debug("report of %s written to %s", run.path, out)
     return ReportFiles(html_file, md_file, figures)
 

@@ -15,8 +15,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from odio.errors import OdioError
-from odio.files import replacing
+from odio.files import check_replaceable, replacing
 from odio.runs import RunData, dig, is_run_dir, read_run
 
 __all__ = ["RunData", "building", "check_out_dir", "dig", "is_run_dir", "read_run"]
@@ -28,34 +27,19 @@ def check_out_dir(
 ) -> None:
     """Refuse an ``--out`` that a run may not replace, before anything is trained.
 
-    A new or empty folder is fine; an earlier run is replaced only with ``overwrite``; a
-    folder that is not a run, or that holds one of the run's ``inputs``, is never replaced.
+    A new or empty folder is fine; an earlier run (its marker says so, and it holds
+    nothing odio did not write) is replaced only with ``overwrite``; anything else, the
+    current folder, and a folder holding one of the run's ``inputs`` are never replaced
+    (see :func:`odio.files.check_replaceable`).
 
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp()); _ = (folder / "notes.txt").write_text("mine")
     >>> check_out_dir(folder, overwrite=True)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    odio.errors.OdioError: --out ... is a folder that is not an odio run; odio will not replace it: choose a new or empty folder
+    odio.errors.OdioError: ... is a folder that is not an odio run (it has no .odio-output.json); odio will not replace it: choose a new or empty folder
     """  # noqa: E501 - a doctest output line cannot be wrapped
-    out = Path(out_dir)
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise OdioError(f"--out {out} exists and is not a directory")
-    if not any(out.iterdir()):
-        return
-    if not is_run_dir(out):
-        raise OdioError(
-            f"--out {out} is a folder that is not an odio run; odio will not replace it: "
-            "choose a new or empty folder"
-        )
-    if not overwrite:
-        raise OdioError(f"{out} already holds a run; choose another --out or pass --overwrite")
-    inside = out.resolve()
-    for path in inputs:
-        if path is not None and inside in Path(path).resolve().parents:
-            raise OdioError(f"{path} is inside {out}, which --overwrite would replace: move it")
+    check_replaceable(out_dir, kind="run", overwrite=overwrite, inputs=inputs)
 
 
 @contextlib.contextmanager
@@ -63,15 +47,17 @@ def building(out_dir: str | Path) -> Iterator[Path]:
     """A fresh folder beside ``out_dir`` to write a run into, swapped in whole on success.
 
     On an exception the folder is removed and ``out_dir`` is left as it was; a failed
-    write (a full disk) is an :class:`OdioError` (see :func:`odio.files.replacing`).
+    write (a full disk) is an :class:`OdioError` (see :func:`odio.files.replacing`). The
+    run gets a marker (:data:`odio.files.MARKER`) so that a later ``--overwrite`` may
+    replace it.
 
     Example:
         >>> import tempfile
         >>> out = Path(tempfile.mkdtemp()) / "run"
         >>> with building(out) as tmp:
         ...     _ = (tmp / "metrics.json").write_text("{}")
-        >>> sorted(p.name for p in out.iterdir())
-        ['metrics.json']
+        >>> sorted(p.name for p in out.iterdir())  # the marker says odio wrote a run here
+        ['.odio-output.json', 'metrics.json']
     """
-    with replacing(out_dir, what="the run") as tmp:
+    with replacing(out_dir, what="the run", kind="run") as tmp:
         yield tmp
