@@ -29,7 +29,7 @@ def _busy(*args, **kwargs):
 
 # Where each writer writes its files: a full disk there fails the write itself.
 WRITERS = {
-    "train": ("the run", "odio.training.run.save_model"),
+    "train": ("the run", "odio.training.fit.save_model"),
     "distill": ("the model", "odio.training.distill.save_model"),
     "evaluate": ("the evaluation", "pandas.DataFrame.to_csv"),
     "export": ("the export", "odio.models.export._export_member"),
