@@ -38,7 +38,7 @@ def _argv(command: str, out: Path, request) -> list[str]:
 
 # What each command does first, once its output is checked: it must not be reached.
 FIRST_WORK = {
-    "train": "odio.training.run.load_labelled",
+    "train": "odio.training.run.fit",
     "distill": "odio.training.distill.read_run",
     "evaluate": "odio.inference.evaluate.Detector.load",
     "export": "odio.models.modeldir.model_tokenizer",
