@@ -24,6 +24,7 @@ def test_help_lists_every_subcommand():
 def test_train_writes_the_run_directory(tfidf_run, split_files):
     train, _ = split_files
     assert {p.name for p in tfidf_run.iterdir()} == {
+        ".odio-output.json",
         "config.yaml",
         "metrics.json",
         "oof.csv",
@@ -243,13 +244,14 @@ def test_overwrite_leaves_nothing_of_the_previous_run(split_files, tmp_path):
         main(["train", str(train), "--test", str(test), "--folds", "2", "--out", str(out), "-q"])
         == 0
     )
-    (out / "report.md").write_text("old report")
-    assert main(["train", str(train), "--folds", "3", "--out", str(out), "--overwrite", "-q"]) == 0
-    assert {p.name for p in out.iterdir()} == {"config.yaml", "metrics.json", "oof.csv", "model"}
-    assert sorted(p.name for p in (out / "model").glob("fold_*")) == ["fold_0", "fold_1", "fold_2"]
-    assert not list(tmp_path.glob(".run.*"))  # no staging folder left behind
     from odio.reports.report import write_report
 
+    write_report(out)  # written into the run: replaced with it
+    assert main(["train", str(train), "--folds", "3", "--out", str(out), "--overwrite", "-q"]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert names == {".odio-output.json", "config.yaml", "metrics.json", "oof.csv", "model"}
+    assert sorted(p.name for p in (out / "model").glob("fold_*")) == ["fold_0", "fold_1", "fold_2"]
+    assert not list(tmp_path.glob(".run.*"))  # no staging folder left behind
     markdown = write_report(out).markdown.read_text()
     assert "| test (tuned)" not in markdown and "Per label, test" not in markdown
     assert "| test data | none (no test set was given) |" in markdown

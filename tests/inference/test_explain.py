@@ -13,8 +13,9 @@ import pytest
 from odio.cli import main
 from odio.errors import OdioError
 from odio.inference.detector import Detector
-from odio.inference.explain import Explanation, format_explanation, occlusion
+from odio.inference.explain import Explanation, occlusion
 from odio.metrics import logit
+from odio.reports.explain import format_explanation
 
 TEXTS = [
     "ándate a tu país culiao",

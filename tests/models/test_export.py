@@ -126,7 +126,9 @@ def test_cli_export_and_predict_with_each_runtime(tiny_run, split_files, tmp_pat
     assert main(["export", str(tiny_run), "--format", "onnx", "-o", str(out)]) == 0
     assert "2 members exported to model.onnx" in capsys.readouterr().out
     assert main(["export", str(tiny_run), "--format", "onnx", "-o", str(out)]) == 2
-    assert "already exists; choose another output or pass --overwrite" in capsys.readouterr().err
+    assert "already holds an export; choose another output or pass --overwrite" in (
+        capsys.readouterr().err
+    )
     assert main(["export", str(tiny_run), "-o", str(out), "--quantize", "int8", "--overwrite"]) == 0
     assert (out / "fold_0" / "model.int8.onnx").exists()
     # without -o the export lands beside the model
@@ -194,13 +196,11 @@ def test_export_never_replaces_what_is_not_an_export(tiny_run, tmp_path, capsys)
     (mine / "notes.txt").write_text("keep me")
     argv = ["export", str(tiny_run), "-o", str(mine), "--overwrite"]
     assert main(argv) == 2
-    assert "is not an ONNX export of an odio model; odio will not replace it" in (
-        capsys.readouterr().err
-    )
+    assert "is a folder that is not an odio export" in capsys.readouterr().err
     assert (mine / "notes.txt").read_text() == "keep me"
-    for target in (tiny_run / "model", tiny_run):
+    for target, why in ((tiny_run / "model", "is an input"), (tiny_run, "is inside")):
         assert main(["export", str(tiny_run), "-o", str(target), "--overwrite"]) == 2
-        assert "holds the model being exported" in capsys.readouterr().err
+        assert why in capsys.readouterr().err
     assert (tiny_run / "model" / "config.json").is_file()
 
 

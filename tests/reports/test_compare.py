@@ -18,6 +18,7 @@ from odio.reports.compare import (
     format_comparison,
     sort_runs,
 )
+from odio.reports.document import markdown_table
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +144,15 @@ def test_cli_compare(tfidf_run, tiny_run, tmp_path, capsys):
     assert err.startswith("error: unknown sort key 'nope'") and len(err.splitlines()) == 1
     assert main(["compare", str(tfidf_run), str(tmp_path)]) == 2
     assert "not a run directory" in capsys.readouterr().err
+
+
+def test_the_terminal_table_reads_as_text(tfidf_run, capsys):
+    """`odio compare` prints Markdown for a terminal: no HTML entities (it printed
+    ``votes &gt;= 2``), while what Markdown would read as HTML stays escaped."""
+    assert main(["compare", str(tfidf_run)]) == 0
+    out = capsys.readouterr().out
+    assert "| votes >= 2 |" in out and "&" not in out
+    cells = [["votes >= 2", "<b>&amp; a|b"]]
+    assert markdown_table(["read as", "run"], cells).splitlines()[-1] == (
+        r"| votes >= 2 | \<b>\&amp; a\|b |"
+    )

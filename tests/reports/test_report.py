@@ -12,8 +12,9 @@ import pytest
 from odio.cli import main
 from odio.errors import OdioError
 from odio.extras import MissingExtra
-from odio.reports.report import TOP_ERRORS, most_confident_errors, write_report
-from odio.training.rundir import read_run
+from odio.reports.confident_errors import TOP_ERRORS, most_confident_errors
+from odio.reports.report import write_report
+from odio.runs import read_run
 
 pytest.importorskip("matplotlib")
 
@@ -145,7 +146,7 @@ def test_texts_are_escaped(tfidf_run, tmp_path):
     page = files.html.read_text(encoding="utf-8")
     assert "<script>" not in page and "&lt;script&gt;alert(&quot;x&quot;)" in page
     md = files.markdown.read_text(encoding="utf-8")
-    assert r'&lt;script&gt;alert("x")&lt;/script&gt; a \| b \*c\* next line' in md
+    assert r'\<script>alert("x")\</script> a \| b \*c\* next line' in md
     assert int(table_rows(section(md, "### False positives"))[0][0]) == frame.loc[0, "row"]
 
 

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from odio.inference.detector import Detector
-    from odio.inference.explain import default_labels, format_explanation
+    from odio.reports.explain import default_labels, format_explanation
 
     detector = Detector.load(args.model, runtime=common.runtime(args.runtime), threads=args.threads)
     explanations = [

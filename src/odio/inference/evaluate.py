@@ -8,7 +8,6 @@ or only some of the model's labels.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from pydantic import ValidationError
 from odio.config import TRAINED_DATA, DataConfig, describe_error
 from odio.data.labelled import LabelledData, load_labelled
 from odio.errors import OdioError
-from odio.files import staging_dir, swap_in
+from odio.files import check_replaceable, replacing
 from odio.inference.detector import Detector
 from odio.metrics import decide, resolve_metric, score_at_both
 from odio.scores import Evaluation
@@ -63,6 +62,9 @@ def evaluate_run(
         ...              data={"labels": ["HS=Odio"]})["tuned"]["macro_f1"]  # doctest: +SKIP
         0.61
     """
+    if out is not None:  # refused before any work, not after the scoring
+        inputs = [p for p in (model_path, data_path) if isinstance(p, (str, Path))]
+        check_replaceable(out, kind="evaluation", overwrite=overwrite, inputs=inputs)
     if isinstance(model_path, Detector):
         detector = model_path
     else:
@@ -172,19 +174,7 @@ def write_evaluation(
     overwrite: bool,
 ) -> None:
     """Write an evaluation as a results directory (built aside, swapped in whole)."""
-    if out.exists() and any(out.iterdir()):
-        previous = out / "metrics.json"
-        kind = (
-            json.loads(previous.read_text(encoding="utf-8")).get("kind")
-            if previous.is_file()
-            else None
-        )
-        if kind != "evaluation":
-            raise OdioError(
-                f"{out} holds something other than an odio evaluation; choose another --out"
-            )
-        if not overwrite:
-            raise OdioError(f"{out} already holds an evaluation; pass --overwrite to replace it")
+    check_replaceable(out, kind="evaluation", overwrite=overwrite)
     labels = result["labels"]
     metrics = {
         "kind": "evaluation",
@@ -208,14 +198,8 @@ def write_evaluation(
         columns[f"prob_{label}"] = P[:, j]
     for j, label in enumerate(labels):
         columns[f"pred_{label}"] = decisions[:, j]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staged = staging_dir(out)
-    try:
+    with replacing(out, what="the evaluation", kind="evaluation") as staged:
         (staged / "metrics.json").write_text(
             json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8"
         )
         pd.DataFrame(columns).to_csv(staged / "test_predictions.csv", index=False)
-    except BaseException:
-        shutil.rmtree(staged, ignore_errors=True)
-        raise
-    swap_in(staged, out)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import shutil
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -30,7 +29,7 @@ import numpy as np
 
 from odio.errors import OdioError
 from odio.extras import require
-from odio.files import staging_dir, swap_in
+from odio.files import check_replaceable, replacing
 from odio.models.protocols import HEAD_CONFIG
 from odio.models.quantize import SMOOTHING, quantize_int8
 
@@ -135,8 +134,7 @@ def export_onnx(
     file = INT8_FILE if int8 else FP32_FILE
     folders = [child(source, name) for name in config["members"]]
     tokenizer = model_tokenizer(source, folders[0])
-    tmp = staging_dir(output)
-    try:
+    with replacing(output, what="the export", kind="export") as tmp:
         members, worst = [], 0.0
         for folder in folders:
             member = load_part(lambda f: EncoderMember.load(f, tokenizer, device="cpu"), folder)
@@ -174,12 +172,6 @@ def export_onnx(
         save_model(
             tmp, blend, labels, np.array([config["thresholds"][lab] for lab in labels]), info
         )
-        swap_in(tmp, output)
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError):  # a full disk, a quota, a read-only folder
-            raise OdioError(f"cannot write {output}: {exc.strerror or exc}") from None
-        raise
     size = sum(p.stat().st_size for p in output.glob(f"*/{file}")) / 1e6
     return ExportReport(
         output=str(output),
@@ -214,31 +206,11 @@ def _calibration_sample(texts: Sequence[str] | None, options: Any) -> list[str]:
 
 
 def _checked_output(output: Path, source: Path, overwrite: bool) -> Path:
-    """``output`` if an export may be written there; only an earlier ONNX export (or an
-    empty folder) is ever replaced, so ``--overwrite`` cannot delete a user's files."""
+    """``output`` if an export may be written there: new, empty, or (with ``overwrite``)
+    an earlier export that holds nothing else (see :func:`odio.files.check_replaceable`)."""
     if not output.parent.exists():
         raise OdioError(f"output directory not found: {output.parent}")
-    if not output.exists():
-        return output
-    resolved = output.resolve()
-    if resolved == source.resolve() or resolved in source.resolve().parents:
-        raise OdioError(f"{output} holds the model being exported; choose another output")
-    if not output.is_dir():
-        raise OdioError(f"{output} exists and is not a directory; choose another output")
-    if any(output.iterdir()):
-        from odio.models.modeldir import CONFIG_FILE
-
-        try:
-            previous = json.loads((output / CONFIG_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            previous = {}
-        if not isinstance(previous, dict) or previous.get("runtime") != "onnx":
-            raise OdioError(
-                f"{output} exists and is not an ONNX export of an odio model; odio will not "
-                "replace it: choose another output"
-            )
-        if not overwrite:
-            raise OdioError(f"{output} already exists; choose another output or pass --overwrite")
+    check_replaceable(output, kind="export", overwrite=overwrite, inputs=[source])
     return output
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 from odio.errors import OdioError
 from odio.metrics import best_epoch
 from odio.reports.document import markdown_table
-from odio.training.rundir import RunData, dig, read_run
+from odio.runs import RunData, dig, read_run
 
 COLUMNS: dict[str, str] = {
     "group": "runs with the same training data, labels and headline metric share a group; "

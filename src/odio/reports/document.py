@@ -23,12 +23,15 @@ table { border-collapse: collapse; margin: .5em 0 1.2em; font-size: .9em;
         display: block; max-width: 100%; overflow-x: auto; }
 th, td { border: 1px solid #d0d0d0; padding: .25em .6em; vertical-align: top; }
 th { background: #f2f4f7; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr:nth-child(even) td { background: #fafafa; }
 img { max-width: 100%; height: auto; }
 """
 _NUMERIC = re.compile(r"[-+]?\d[\d.]*(e[-+]?\d+)?(( ± | / )[\d.]+)?|-")
-_MD_SPECIAL = re.compile(r"([\\|*`\[\]])")  # "_" inside words is literal in CommonMark
+# Backslash escapes, the Markdown way: a table cell, a terminal or a renderer reads the same
+# text ("votes >= 2", not "votes &gt;= 2"). "<" could open raw HTML and "&" an entity, so
+# they are escaped too; "_" inside words is literal in CommonMark.
+_MD_SPECIAL = re.compile(r"([\\|*`\[\]<]|&(?=#?\w+;))")
 
 
 class Document:
@@ -48,7 +51,7 @@ class Document:
         >>> doc.table(["label", "F1"], [["Odio", "0.7512"], ["a|b", "-"]])
         >>> doc.figure("pr.png", b"\x89PNG", "PR curves")
         >>> print(doc.to_markdown(), end="")
-        # a &lt;b&gt; report
+        # a \<b> report
         <BLANKLINE>
         ## Scores
         <BLANKLINE>
@@ -164,5 +167,9 @@ def _numeric_columns(header: list[str], rows: list[list[str]]) -> list[bool]:
 
 
 def _md(text: str) -> str:
-    """Text made safe for a Markdown table cell or paragraph (HTML escaped, one line)."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(" ".join(str(text).split()), quote=False))
+    """Text made safe for a Markdown table cell or paragraph (one line, backslash escapes).
+
+    >>> _md("votes >= 2"), _md("<b> &amp; a|b")
+    ('votes >= 2', '\\\\<b> \\\\&amp; a\\\\|b')
+    """
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))

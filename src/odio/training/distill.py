@@ -23,14 +23,14 @@ from odio.config import RunConfig
 from odio.data.labelled import LabelledData, load_labelled
 from odio.data.tables import Table, is_text, read_table, require_columns
 from odio.errors import OdioError
-from odio.files import staging_dir, swap_in
+from odio.files import check_replaceable, replacing
 from odio.metrics import best_epoch, score_at_both
 from odio.models.blend import Blend
-from odio.models.modeldir import CONFIG_FILE, load_model, save_model
+from odio.models.modeldir import load_model, save_model
 from odio.models.protocols import TextModel
+from odio.runs import RunData, read_run
 from odio.text.preprocess import preprocess_many
 from odio.training.cv import create_trainer
-from odio.training.rundir import RunData, read_run
 from odio.training.trainers import backend_name, default_preprocess
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,9 @@ def distill_run(
         ...             unlabelled="referenced_tweets_data.csv")  # doctest: +SKIP
     """
     start = time.perf_counter()
+    out = Path(out_dir)
+    check_replaceable(out, kind="model", overwrite=overwrite, inputs=[run_dir, unlabelled])
     run = read_run(run_dir)
-    out = _checked_out(Path(out_dir), overwrite)
     config = _run_config(run)
     teacher, saved = load_model(run.path / "model")
     if not isinstance(teacher, Blend):
@@ -128,27 +129,9 @@ def distill_run(
     }
     if "test" in scores.get("student", {}):
         info["metrics"] = {"test": scores["student"]["test"]}
-    tmp = staging_dir(out)
-    try:
+    with replacing(out, what="the model", kind="model") as tmp:
         save_model(tmp, blend, run.labels, thresholds, info, rule)
-    except BaseException:
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    swap_in(tmp, out)
     return {"rows": len(prepared), "seconds": round(time.perf_counter() - start, 1), **scores}
-
-
-def _checked_out(out: Path, overwrite: bool) -> Path:
-    """``out`` if a model may be written there: new, empty, or (with ``overwrite``) a model."""
-    if out.exists() and any(out.iterdir()):
-        if not (out / CONFIG_FILE).is_file():
-            raise OdioError(f"{out} is a folder that is not an odio model; choose another --out")
-        if not overwrite:
-            raise OdioError(f"{out} already holds a model; pass --overwrite to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return out
 
 
 def _run_config(run: RunData) -> RunConfig:

@@ -36,10 +36,10 @@ from odio.models.modeldir import (
     write_model,
 )
 from odio.models.stack import Stack, StackMeta, parse_stack, stack_description
+from odio.runs import RunData, is_run_dir, read_run
 from odio.training.cv import CVResult, FoldResult, fit_folds
 from odio.training.engines import Engine
 from odio.training.plan import RunPlan
-from odio.training.rundir import RunData, is_run_dir, read_run
 
 log = logging.getLogger(__name__)
 
