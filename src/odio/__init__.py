@@ -9,16 +9,17 @@ and uses a saved model. Each is imported on first use, so ``import odio`` stays 
 The package is layered, each layer importing only those below it (checked in CI with
 import-linter, see ``pyproject.toml``)::
 
-    cli                      the odio command
+    cli                      the odio command, one module per subcommand
     serve | reports          HTTP API | reports, plots, run comparison
     checks                   functional test suites, scoring a Detector on them
-    training | inference     k-fold training (Lightning) | Detector, batch scoring, explanations
+    training                 odio.fit: k-fold training (TF-IDF, Lightning), the run directory
+    inference                Detector, batch scoring, evaluation, explanations
     models                   what a saved model is made of (members, blend, stack, model dir)
-    data                     reading labelled files, folds
-    config                   typed run settings
+    data | runs              reading labelled files, folds | reading a run directory
+    config, sections         typed run settings
     text                     tweet normalisation, tokenisation
     cluster                  connecting to Ray (optional), shipping folders to its workers
-    errors, extras, metrics, versions
+    errors, extras, metrics, scores, versions, files
 
 >>> import odio
 >>> odio.Detector.__name__
