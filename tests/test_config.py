@@ -76,3 +76,14 @@ def test_non_finite_numbers_are_refused(value):
         RunConfig.from_dict({"transformer": {"lr": value}})
     with pytest.raises(OdioError, match="'tfidf.C': input should be a finite number"):
         RunConfig.from_dict({"tfidf": {"C": value}})
+
+
+def test_ngram_ranges_are_bounded():
+    # issue 26: char_ngrams [1, 400] was accepted, and one 3,000-character word took RSS
+    # from 219 to 502 MB
+    from odio.config import RunConfig
+    from odio.errors import OdioError
+
+    with pytest.raises(OdioError, match="high <= 10"):
+        RunConfig.from_dict({"tfidf": {"char_ngrams": [1, 400]}})
+    assert RunConfig.from_dict({"tfidf": {"char_ngrams": [2, 10]}}).tfidf.char_ngrams == (2, 10)

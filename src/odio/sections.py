@@ -67,9 +67,15 @@ class TfidfConfig(Section):
     @classmethod
     def _ngram_range(cls, value: tuple[int, int]) -> tuple[int, int]:
         low, high = value
-        if not 1 <= low <= high:
-            raise ValueError("must be (low, high) with 1 <= low <= high")
+        if not 1 <= low <= high <= MAX_NGRAM:
+            raise ValueError(f"must be (low, high) with 1 <= low <= high <= {MAX_NGRAM}")
         return value
+
+
+MAX_NGRAM = 10
+"""Longest n-gram: a word of n characters has about n x (high - low + 1) character n-grams,
+so a bound keeps one long word from costing memory without limit (longer n-grams are
+seen once and dropped by ``min_df`` anyway)."""
 
 
 class TransformerConfig(Section):
