@@ -155,12 +155,23 @@ def staging_dir(final: Path) -> Path:
 
 
 def staging_file(final: Path) -> Path:
-    """A new empty file beside ``final`` to write it in."""
+    """A new empty file beside ``final`` to write it in, with ``final``'s permissions when
+    it exists (a private 0600 output stays private), else the umask's for a new file.
+
+    >>> import tempfile
+    >>> final = Path(tempfile.mkdtemp()) / "out.csv"; final.touch(mode=0o600)
+    >>> oct(staging_file(final).stat().st_mode & 0o777)
+    '0o600'
+    """
     sweep_stale(final)
+    try:
+        mode = final.stat().st_mode & 0o7777
+    except OSError:
+        mode = 0o666 & ~_umask()
     fd, name = tempfile.mkstemp(prefix=_prefix(final), suffix=".tmp", dir=final.parent)
     os.close(fd)
     path = Path(name)
-    path.chmod(0o666 & ~_umask())
+    path.chmod(mode)
     return path
 
 

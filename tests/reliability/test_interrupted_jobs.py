@@ -153,6 +153,16 @@ def test_predict_output_has_the_usual_permissions(tfidf_run, split_files, tmp_pa
     assert (tmp_path / "o.csv").stat().st_mode & 0o777 == 0o644  # was 0600, a temp file's
 
 
+def test_predict_keeps_a_private_outputs_permissions(tfidf_run, split_files, tmp_path):
+    # issue 26: an existing 0600 output became 0644 when predict replaced it
+    _, test = split_files
+    out = tmp_path / "private.csv"
+    out.touch(mode=0o600)
+    out.chmod(0o600)
+    assert main(["predict", str(tfidf_run), str(test), "-o", str(out), "-q"]) == 0
+    assert out.stat().st_mode & 0o777 == 0o600 and out.stat().st_size > 0
+
+
 def test_run_files_have_the_usual_permissions(tfidf_run, tiny_run, tiny_onnx):
     mode = 0o666 & ~_umask()
     files = [tfidf_run / "oof.csv", *tfidf_run.glob("model/fold_0/*")]
