@@ -292,24 +292,32 @@ def test_a_request_larger_than_max_batch_is_scored_alone(detector, sample_frame,
     np.testing.assert_allclose(single_answers, expected[10:])
 
 
-def test_an_error_in_a_batch_is_a_500_for_each_of_its_requests_and_serving_goes_on(
-    detector, monkeypatch
-):
-    real = detector.predict_proba
+def test_an_input_that_fails_its_batch_fails_only_its_own_request(detector, monkeypatch):
+    real, sizes = detector.predict_proba, []
 
     def flaky(texts):
+        sizes.append(len(texts))
         if "boom" in texts:
             raise RuntimeError("the model broke")
+        if "bad input" in texts:
+            raise OdioError("the text is too long for this model")
         return real(texts)
 
     monkeypatch.setattr(detector, "predict_proba", flaky)
     settings = ServeSettings(max_batch=8, max_wait_ms=10_000)  # 8 requests make one batch
     app = create_app(detector, settings)
     with TestClient(app, raise_server_exceptions=False) as client:
-        failed = ask_each(client, ["boom"] + ["hola"] * 7, clients=8)
+        failed = ask_each(client, ["boom", "bad input"] + ["hola"] * 6, clients=8)
+        batched = sizes[0]
         then = ask_each(client, ["hola"] * 8, clients=8)
         explained = client.post("/v1/explain", json={"text": "hola"})
-    assert [r.status_code for r in failed] == [500] * 8
+    # one failing text turned every other request of its batch into a 500
+    assert [r.status_code for r in failed] == [500, 422] + [200] * 6
+    assert failed[0].json() == {
+        "detail": "scoring failed (RuntimeError); the server's log has the details"
+    }
+    assert failed[1].json()["detail"][0]["msg"] == "the text is too long for this model"
+    assert batched > 1  # they were scored together first
     assert [r.status_code for r in then] == [200] * 8 and explained.status_code == 200
 
 

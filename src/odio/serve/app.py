@@ -32,10 +32,12 @@ Requires the ``serve`` extra (FastAPI, uvicorn).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from odio.data.tables import is_text
 from odio.errors import OdioError
@@ -47,7 +49,7 @@ from odio.serve.settings import ServeSettings
 from odio.versions import VERSION
 
 try:
-    from fastapi import FastAPI
+    from fastapi import FastAPI, HTTPException
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
@@ -64,6 +66,9 @@ from odio.serve.schemas import (
 )
 
 __all__ = ["Admission", "Guard", "check_limits", "create_app", "model_info"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def create_app(detector: Detector, settings: ServeSettings | None = None) -> FastAPI:
@@ -155,7 +160,7 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
         predictions = [Prediction(probabilities=None, decisions=None) for _ in texts]
         if scored:
             # awaited on the event loop: a waiting request holds no thread
-            P = await asyncio.wrap_future(batcher.submit([texts[i] for i in scored]))
+            P = await scoring(batcher.submit([texts[i] for i in scored]), "texts")
             D = detector.decide(P)
             labels = detector.labels
             for i, row, drow in zip(scored, P, D, strict=True):
@@ -193,6 +198,23 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
         return ExplainResponse.model_validate(explanation.to_dict())  # extra keys ignored
 
     return app
+
+
+async def scoring(future: Future[T], field: str) -> T:
+    """The result of work given to the scoring thread, or the error a client reads: a 422
+    naming ``field`` when the input is at fault (an :class:`~odio.errors.OdioError`), else a
+    500 of one line (the traceback goes to the log)."""
+    try:
+        return await asyncio.wrap_future(future)
+    except OdioError as exc:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", field), "msg": str(exc)}]
+        ) from exc
+    except Exception as exc:
+        log.error("scoring failed", exc_info=exc)
+        raise HTTPException(
+            500, f"scoring failed ({type(exc).__name__}); the server's log has the details"
+        ) from exc
 
 
 def model_info(detector: Detector, settings: ServeSettings) -> dict[str, Any]:
