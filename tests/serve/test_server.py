@@ -30,11 +30,13 @@ def test_cli_serve_passes_the_model_and_settings(tfidf_run, monkeypatch):
     monkeypatch.setenv("ODIO_API_TOKEN", "t0ken")
     flags = ["--port", "8123", "--max-texts", "10", "--max-batch", "8", "--max-wait-ms", "0"]
     flags += ["--workers", "3", "--threshold", "Odio=0.7", "--runtime", "onnx"]
+    flags += ["--read-timeout", "2.5", "--max-explain-queued", "0"]
     assert main(["serve", str(tfidf_run), *flags]) == 0
     assert seen["host"] == "127.0.0.1" and seen["port"] == 8123 and seen["workers"] == 3
     settings = seen["settings"]
     assert settings.token == "t0ken" and settings.max_texts == 10
     assert (settings.max_batch, settings.max_wait_ms) == (8, 0)
+    assert (settings.read_timeout, settings.max_explain_queued) == (2.5, 0)
     spec = seen["model"]
     assert spec == DetectorSpec(str(tfidf_run), runtime="onnx", thresholds={"Odio": 0.7})
 
