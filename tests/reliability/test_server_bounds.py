@@ -306,3 +306,23 @@ def test_a_body_to_any_other_path_is_refused_early_and_needs_the_token(detector)
             head = b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 15000000\r\n\r\n" % path
             assert raw(port, head, timeout=10).startswith(b"HTTP/1.1 401")
         assert raw(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 200")
+
+
+def test_bodies_being_read_take_at_most_one_full_body_per_slot(detector):
+    # 4,280-byte bodies, one slot per lane: at most 8,560 bytes of bodies at once
+    settings = ServeSettings(max_texts=1, max_chars=10, max_queued=0, max_explain_queued=0)
+    head = b"POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\n"
+    with running(create_app(detector, settings)) as (host, port):
+        url = f"http://{host}:{port}"
+        stalled = [socket.create_connection((host, port), timeout=20) for _ in range(2)]
+        try:
+            for sock in stalled:  # 3,000 of 4,000 bytes each, then nothing
+                sock.sendall(head + b"x" * 3000)
+            time.sleep(0.3)  # the server has read them
+            answer = raw(port, head, then=b"x" * 3000, timeout=10)
+            assert answer.startswith(b"HTTP/1.1 503") and b"retry-after: 1" in answer.lower()
+        finally:
+            for sock in stalled:
+                sock.close()
+        time.sleep(0.3)  # the server has seen them go
+        assert httpx.post(f"{url}/v1/predict", json={"texts": ["hola"]}).status_code == 200

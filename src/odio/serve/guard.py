@@ -8,6 +8,8 @@ too) takes at most :data:`SMALL_BODY` bytes. With a token, every path but the pr
 it. A body must arrive whole within ``read_timeout`` seconds (else 408 and the connection is
 closed), and a request takes its lane's slot only once its body is complete, so clients that
 never finish their uploads hold no slot: predictions and ``/readyz`` go on answering.
+Memory stays bounded all the same: the bodies of scoring requests, being read or served,
+take at most one full body per slot of the lanes (:attr:`Guard.budget`; 503 past it).
 
 Example:
     >>> Admission(0).limit
@@ -83,6 +85,11 @@ class Guard:
         self.app = app
         self.settings = settings
         self.lanes = lanes
+        self.budget = sum(lane.limit for lane in lanes.values()) * settings.max_body_bytes
+        """Most bytes the bodies of scoring requests take at once, being read or served: one
+        full body per slot of the lanes."""
+        self.held = 0
+        """Bytes the bodies of scoring requests take now."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -102,13 +109,34 @@ class Guard:
         if lane is not None and lane.full:  # refused at once, before the body is read
             await self._busy(scope, receive, send, lane)
             return
+        held = _Held()  # the bytes of this request's body, while it is read and served
         try:
-            body = await asyncio.wait_for(_read_body(receive, limit), self.settings.read_timeout)
+            await self._serve(scope, receive, send, lane, limit, held)
+        finally:
+            self.held -= held.size
+
+    async def _serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        lane: Admission | None,
+        limit: int,
+        held: _Held,
+    ) -> None:
+        try:
+            read = self._read_body(receive, limit, held if lane is not None else None)
+            body = await asyncio.wait_for(read, self.settings.read_timeout)
         except _Disconnected:  # the client left before sending its whole body
             return
         except asyncio.TimeoutError:
             detail = f"the request body did not arrive within {self.settings.read_timeout:g} s"
             await _refuse(scope, receive, send, 408, detail, _CLOSE)
+            return
+        except _OverBudget:
+            detail = f"busy: request bodies take {self.held} bytes; retry later"
+            headers = {"Retry-After": str(self.settings.retry_after), **_CLOSE}
+            await _refuse(scope, receive, send, 503, detail, headers)
             return
         if body is None:
             await _refuse(scope, receive, send, 413, f"request body over {limit} bytes", _CLOSE)
@@ -123,6 +151,29 @@ class Guard:
             await self.app(scope, _replay(body, receive), send)
         finally:
             lane.leave()
+
+    async def _read_body(self, receive: Receive, limit: int, held: _Held | None) -> bytes | None:
+        """The whole body, or ``None`` as soon as more than ``limit`` bytes have arrived;
+        counted in ``held`` (and :attr:`held`) unless ``None``, :class:`_OverBudget` past
+        :attr:`budget`."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return None
+            if held is not None:
+                if self.held + len(chunk) > self.budget:
+                    raise _OverBudget
+                self.held += len(chunk)
+                held.size += len(chunk)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
     async def _busy(self, scope: Scope, receive: Receive, send: Send, lane: Admission) -> None:
         detail = f"busy: {lane.admitted} requests are being served or waiting; retry later"
@@ -149,21 +200,14 @@ class _Disconnected(Exception):
     """The client went away while its body was being read."""
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or ``None`` as soon as more than ``limit`` bytes have arrived."""
-    chunks: list[bytes] = []
+class _OverBudget(Exception):
+    """The bodies of scoring requests would take more than the guard's budget."""
+
+
+class _Held:
+    """The bytes of one request's body counted in :attr:`Guard.held`."""
+
     size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Disconnected
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

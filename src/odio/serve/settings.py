@@ -71,7 +71,10 @@ class ServeSettings(BaseSettings):
     with Retry-After.
 
     A ``/v1/predict`` request takes its slot once its body has arrived whole; when the queue
-    is full it is answered 503 at once, before its body is read. 64 lets 64 clients
+    is full it is answered 503 at once, before its body is read. Bodies, being read or
+    served, take at most one ``max_body_bytes`` per slot of both lanes (``(2 + max_queued +
+    max_explain_queued) * max_body_bytes``: about 1 GB at the default text limits for a worst
+    case of full requests, a few hundred KB for tweets). 64 lets 64 clients
     each keep one request in flight (a client that sends its next request as soon as the last
     is answered may briefly hold two) without a 503."""
     max_explain_queued: int = Field(4, ge=0)
