@@ -224,13 +224,13 @@ async def test_the_guard_reads_no_further_than_the_limit():
 
     from odio.serve.app import Admission
 
-    guard = Guard(app, settings, Admission(settings))
+    guard = Guard(app, settings, {"/v1/predict": Admission(settings.max_queued)})
     scope = {"type": "http", "method": "POST", "path": "/v1/predict", "headers": []}
     await guard(scope, receive, send)
     assert sent[0]["status"] == 413 and len(pulled) == 5  # 5,000 bytes > 4,280, then stop
     pulled.clear()
     token = ServeSettings(token="t0ken")
-    await Guard(app, token, Admission(token))(scope, receive, send)
+    await Guard(app, token, {})(scope, receive, send)
     assert sent[-2]["status"] == 401 and pulled == []  # not one byte read without the token
 
 
@@ -249,3 +249,80 @@ def test_a_port_in_use_is_one_line_and_the_server_never_starts(tfidf_run, capsys
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
     assert not any("startup complete" in line.lower() for line in err)
+
+
+def until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends on ``sock`` until it closes the connection."""
+    answer = b""
+    while data := sock.recv(65536):
+        answer += data
+    return answer
+
+
+def test_uploads_that_never_finish_hold_no_slot_and_get_408(detector):
+    settings = ServeSettings(max_queued=1, read_timeout=2)
+    head = b"POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    with running(create_app(detector, settings)) as (host, port):
+        url = f"http://{host}:{port}"
+        stalled = [socket.create_connection((host, port), timeout=20) for _ in range(5)]
+        try:
+            for sock in stalled:  # 10 bytes announced, 4 sent, then nothing
+                sock.sendall(head + b'Content-Length: 10\r\n\r\n{"te')
+            time.sleep(0.3)  # the server has read their headers
+            # five stalled uploads held every slot of max_queued 1 (and 65 the default 64)
+            assert httpx.get(f"{url}/readyz").json() == {"status": "ready"}
+            answer = httpx.post(f"{url}/v1/predict", json={"texts": ["hola"]}, timeout=20)
+            assert answer.status_code == 200
+            for sock in stalled:  # each is answered 408 within the read timeout, and closed
+                reply = until_closed(sock)
+                assert reply.startswith(b"HTTP/1.1 408"), reply
+                assert b"did not arrive within 2 s" in reply
+        finally:
+            for sock in stalled:
+                sock.close()
+        assert httpx.get(f"{url}/readyz").json() == {"status": "ready"}
+
+
+def test_a_body_to_any_other_path_is_refused_early_and_needs_the_token(detector):
+    settings = ServeSettings(token="s3cret-token")
+    auth = b"Authorization: Bearer s3cret-token\r\n"
+    paths = [b"/healthz", b"/readyz", b"/v1/model", b"/nowhere"]
+    with running(create_app(detector, settings)) as (_, port), ThreadPoolExecutor(40) as pool:
+
+        def stalled_upload(i: int) -> bytes:  # 15 MB announced, 64 KB sent, then nothing
+            head = b"POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Length: 15000000\r\n\r\n"
+            return raw(port, head % (paths[i % 4], auth), then=b"x" * 65536, timeout=10)
+
+        # 40 such uploads to paths that take no body were read whole (219 MB -> 911 MB)
+        answers = list(pool.map(stalled_upload, range(40)))
+        assert all(a.startswith(b"HTTP/1.1 413") for a in answers), answers[0]
+        assert b"request body over 1024 bytes" in answers[0]
+        # a chunked body is counted: refused once it passes the small limit
+        chunked = b"POST /nowhere HTTP/1.1\r\nHost: x\r\n%sTransfer-Encoding: chunked\r\n\r\n"
+        answer = raw(port, chunked % auth, then=b"800\r\n" + b"x" * 2048 + b"\r\n", timeout=10)
+        assert answer.startswith(b"HTTP/1.1 413")
+        # without the token, any path but the probes is refused before its body is read
+        for path in (b"/nowhere", b"/v1/model"):
+            head = b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 15000000\r\n\r\n" % path
+            assert raw(port, head, timeout=10).startswith(b"HTTP/1.1 401")
+        assert raw(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 200")
+
+
+def test_bodies_being_read_take_at_most_one_full_body_per_slot(detector):
+    # 4,280-byte bodies, one slot per lane: at most 8,560 bytes of bodies at once
+    settings = ServeSettings(max_texts=1, max_chars=10, max_queued=0, max_explain_queued=0)
+    head = b"POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\n"
+    with running(create_app(detector, settings)) as (host, port):
+        url = f"http://{host}:{port}"
+        stalled = [socket.create_connection((host, port), timeout=20) for _ in range(2)]
+        try:
+            for sock in stalled:  # 3,000 of 4,000 bytes each, then nothing
+                sock.sendall(head + b"x" * 3000)
+            time.sleep(0.3)  # the server has read them
+            answer = raw(port, head, then=b"x" * 3000, timeout=10)
+            assert answer.startswith(b"HTTP/1.1 503") and b"retry-after: 1" in answer.lower()
+        finally:
+            for sock in stalled:
+                sock.close()
+        time.sleep(0.3)  # the server has seen them go
+        assert httpx.post(f"{url}/v1/predict", json={"texts": ["hola"]}).status_code == 200

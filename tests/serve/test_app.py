@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -47,6 +49,8 @@ def test_health_and_model_endpoints(client, detector):
         "max_body_bytes": defaults.max_body_bytes,
         "max_explain_words": 256,
         "max_queued": 64,
+        "max_explain_queued": 4,
+        "read_timeout": 10.0,
         "max_batch": 64,
         "max_wait_ms": 5,
     }
@@ -111,8 +115,10 @@ def test_token_is_enforced_when_set(detector):
         assert client.post("/v1/predict", json=body, headers=good).status_code == 200
         assert client.get("/v1/model", headers=good).json()["auth"] is True
         assert client.get("/healthz").status_code == 200  # probes need no token
-        for page in ("/docs", "/openapi.json"):  # the schema is not public either
-            assert client.get(page).status_code == 404
+        assert client.get("/readyz").status_code == 200
+        for page in ("/docs", "/openapi.json", "/nowhere"):  # nothing else is public
+            assert client.get(page).status_code == 401
+            assert client.get(page, headers=good).status_code == 404  # the schema neither
 
 
 def test_the_schema_is_served_without_a_token_and_no_page_needs_a_cdn(client):
@@ -292,24 +298,32 @@ def test_a_request_larger_than_max_batch_is_scored_alone(detector, sample_frame,
     np.testing.assert_allclose(single_answers, expected[10:])
 
 
-def test_an_error_in_a_batch_is_a_500_for_each_of_its_requests_and_serving_goes_on(
-    detector, monkeypatch
-):
-    real = detector.predict_proba
+def test_an_input_that_fails_its_batch_fails_only_its_own_request(detector, monkeypatch):
+    real, sizes = detector.predict_proba, []
 
     def flaky(texts):
+        sizes.append(len(texts))
         if "boom" in texts:
             raise RuntimeError("the model broke")
+        if "bad input" in texts:
+            raise OdioError("the text is too long for this model")
         return real(texts)
 
     monkeypatch.setattr(detector, "predict_proba", flaky)
     settings = ServeSettings(max_batch=8, max_wait_ms=10_000)  # 8 requests make one batch
     app = create_app(detector, settings)
     with TestClient(app, raise_server_exceptions=False) as client:
-        failed = ask_each(client, ["boom"] + ["hola"] * 7, clients=8)
+        failed = ask_each(client, ["boom", "bad input"] + ["hola"] * 6, clients=8)
+        batched = sizes[0]
         then = ask_each(client, ["hola"] * 8, clients=8)
         explained = client.post("/v1/explain", json={"text": "hola"})
-    assert [r.status_code for r in failed] == [500] * 8
+    # one failing text turned every other request of its batch into a 500
+    assert [r.status_code for r in failed] == [500, 422] + [200] * 6
+    assert failed[0].json() == {
+        "detail": "scoring failed (RuntimeError); the server's log has the details"
+    }
+    assert failed[1].json()["detail"][0]["msg"] == "the text is too long for this model"
+    assert batched > 1  # they were scored together first
     assert [r.status_code for r in then] == [200] * 8 and explained.status_code == 200
 
 
@@ -376,3 +390,57 @@ def test_help_lists_the_new_subcommands():
     ).stdout
     for command in ("train", "evaluate", "predict", "export", "serve"):
         assert command in out
+
+
+def test_an_explanation_holds_no_prediction_up_and_has_its_own_bounded_lane(detector, monkeypatch):
+    # an explanation by occlusion (as for a transformer): 81 texts for 80 words
+    monkeypatch.setattr("odio.inference.explain.default_method", lambda model: "occlusion")
+    text = " ".join(f"palabra{i}" for i in range(80))
+    expected = detector.explain(text, method="occlusion")
+    real, explaining = detector.model.score, threading.Event()
+
+    def slow(texts):  # 0.02 s per text: 1.6 s for the whole explanation
+        if len(texts[0].split()) > 10:
+            explaining.set()
+        time.sleep(0.02 * len(texts))
+        return real(texts)
+
+    monkeypatch.setattr(detector.model, "score", slow)
+    settings = ServeSettings(max_explain_queued=0)
+    with TestClient(create_app(detector, settings)) as client, ThreadPoolExecutor(2) as pool:
+        explained = pool.submit(client.post, "/v1/explain", json={"text": text})
+        assert explaining.wait(20)
+        second = client.post("/v1/explain", json={"text": "hola"})  # the lane is full
+        predicted = client.post("/v1/predict", json={"texts": ["hola"]})
+        # a one-text prediction waited for the whole explanation (34 s of a 256-word one)
+        assert predicted.status_code == 200 and not explained.done()
+        assert explained.result(timeout=30).status_code == 200
+    assert second.status_code == 503 and second.headers["retry-after"] == "1"
+    body = explained.result().json()
+    assert body["method"] == "occlusion" and len(body["words"]) == 80
+    assert body["scores"]["Odio"] == pytest.approx(expected.scores["Odio"])
+
+
+@pytest.mark.parametrize("probe", ["/healthz", "/readyz"])
+def test_the_probes_answer_while_every_worker_thread_is_busy(detector, monkeypatch, probe):
+    """A probe answered in a worker thread (a sync endpoint) waits behind them all."""
+    gate, busy = threading.Event(), []
+
+    def blocked(*args):  # GET /v1/model runs in a worker thread of the 40
+        busy.append(1)
+        gate.wait(30)
+        return {}
+
+    monkeypatch.setattr("odio.serve.app.model_info", blocked)
+    with TestClient(create_app(detector)) as client, ThreadPoolExecutor(41) as pool:
+        try:
+            held = [pool.submit(client.get, "/v1/model") for _ in range(40)]
+            deadline = time.monotonic() + 30
+            while len(busy) < 40 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert len(busy) == 40  # every worker thread is held
+            answer = pool.submit(client.get, probe)
+            assert answer.result(timeout=10).status_code == 200
+        finally:
+            gate.set()
+        assert all(f.result(timeout=30).status_code == 200 for f in held)

@@ -83,25 +83,35 @@ def test_max_batch_1_scores_one_request_per_call():
     assert batcher.stats.most_requests == 1
 
 
-def test_an_exception_reaches_every_request_of_the_batch_and_the_thread_goes_on():
+def test_a_failing_request_fails_alone_and_the_thread_goes_on():
     calls = []
 
     def score(texts: list[str]) -> np.ndarray:
         calls.append(texts)
         if "boom" in texts:
             raise RuntimeError("the model broke")
-        return np.zeros((len(texts), 1))
+        return np.array([[float(len(t))] for t in texts])
 
-    gate = threading.Event()
-    with Batcher(lambda texts: gate.wait(10) and score(texts), max_wait_ms=0) as batcher:
+    entered, gate = threading.Event(), threading.Event()
+
+    def held(texts: list[str]) -> np.ndarray:
+        entered.set()
+        assert gate.wait(10)
+        return score(texts)
+
+    with Batcher(held, max_wait_ms=0) as batcher:
         batcher.submit(["first"])
-        futures = [batcher.submit([t]) for t in ("a", "boom", "b")]
+        assert entered.wait(10)  # the others wait, then make one batch
+        texts = [["a"], ["boom"], ["bb", "ccc"], ["dddd"]]
+        futures = [batcher.submit(t) for t in texts]
         gate.set()
-        for future in futures:
-            with pytest.raises(RuntimeError, match="the model broke"):
-                future.result(timeout=10)
-        assert rows(batcher.submit(["after"])) == [0.0]
-    assert calls[-1] == ["after"]
+        with pytest.raises(RuntimeError, match="the model broke"):
+            futures[1].result(timeout=10)
+        # one bad input failed every request of its batch: the others are scored alone
+        assert [rows(futures[i]) for i in (0, 2, 3)] == [[1.0], [2.0, 3.0], [4.0]]
+        assert rows(batcher.submit(["after"])) == [5.0]
+    assert calls[1] == ["a", "boom", "bb", "ccc", "dddd"]  # the batch, then each alone
+    assert calls[2:] == [["a"], ["boom"], ["bb", "ccc"], ["dddd"], ["after"]]
 
 
 def test_a_scorer_giving_the_wrong_number_of_rows_fails_the_batch():

@@ -30,11 +30,13 @@ def test_cli_serve_passes_the_model_and_settings(tfidf_run, monkeypatch):
     monkeypatch.setenv("ODIO_API_TOKEN", "t0ken")
     flags = ["--port", "8123", "--max-texts", "10", "--max-batch", "8", "--max-wait-ms", "0"]
     flags += ["--workers", "3", "--threshold", "Odio=0.7", "--runtime", "onnx"]
+    flags += ["--read-timeout", "2.5", "--max-explain-queued", "0"]
     assert main(["serve", str(tfidf_run), *flags]) == 0
     assert seen["host"] == "127.0.0.1" and seen["port"] == 8123 and seen["workers"] == 3
     settings = seen["settings"]
     assert settings.token == "t0ken" and settings.max_texts == 10
     assert (settings.max_batch, settings.max_wait_ms) == (8, 0)
+    assert (settings.read_timeout, settings.max_explain_queued) == (2.5, 0)
     spec = seen["model"]
     assert spec == DetectorSpec(str(tfidf_run), runtime="onnx", thresholds={"Odio": 0.7})
 
@@ -107,3 +109,18 @@ def test_odio_serve_with_two_workers_answers(tfidf_run, tmp_path):
         assert server.wait(30) == 0
     text = log.read_text()
     assert text.count("Application startup complete") == 2 and "2 workers" in text
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "0", "-1"])
+def test_a_port_outside_1_to_65535_is_one_error_line_before_anything_starts(
+    tfidf_run, port, monkeypatch, capsys
+):
+    started = []
+    monkeypatch.setattr("odio.serve.server.serve", lambda *a, **k: started.append(1))
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", str(tfidf_run), f"--port={port}"])
+    assert exit_.value.code == 2 and started == []  # 99999 was served on 99999 - 65536
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].endswith(f"argument --port: expected a whole number in [1, 65535], got '{port}'")
+    with pytest.raises(OdioError, match="a port is 0 to 65535"):
+        serve(DetectorSpec(str(tfidf_run)), port=99999)  # from Python too

@@ -29,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("model", metavar="MODEL", help=common.MODEL_HELP)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=common.positive, default=8000, help="port")
+    parser.add_argument(
+        "--port", type=common.bounded(int, 1, 65535), default=8000, help="port (1 to 65535)"
+    )
     parser.add_argument(
         "--workers",
         type=common.positive,

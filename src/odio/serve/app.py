@@ -11,17 +11,20 @@ the probabilities are shaped into the response. Endpoints::
     GET  /healthz      {"status": "ok"}: the process answers (never needs the token)
     GET  /readyz       {"status": "ready"}: the model is loaded and a request would be queued
 
-Before the app sees a request, :class:`Guard` (plain ASGI, so it runs before any body is
-read) checks, in this order: the bearer token of ``/v1`` paths; the declared body size;
-room in the queue of scoring requests (503 with ``Retry-After`` when full); then it reads
-the body, counting bytes as they arrive whatever the transfer encoding, and answers 413
-as soon as the count passes :attr:`ServeSettings.max_body_bytes`.
+Before the app sees a request, :class:`Guard` (plain ASGI) checks, in this order: the
+bearer token (every path but the probes, when one is set); the declared body size (only
+the scoring endpoints take a body); room in the endpoint's lane (503 with ``Retry-After``
+when full); then it reads the body, counting bytes as they arrive whatever the transfer
+encoding (413 as soon as the count passes the limit) within ``read_timeout`` seconds (408),
+and only then takes the lane's slot.
 
 Concurrency: one :class:`~odio.serve.batching.Batcher` thread owns the model, started and
 stopped with the app (its lifespan). ``/v1/predict`` hands its texts to it and awaits their
 rows on the event loop, so concurrent requests are scored together in one forward pass (up
-to :attr:`ServeSettings.max_batch` texts); explanations run on the same thread between
-batches. ``/healthz`` and ``/readyz`` run on the event loop and never wait for the model. No
+to :attr:`ServeSettings.max_batch` texts). Explanations have their own bounded lane
+(:mod:`odio.serve.explaining`): one at a time, their scoring given to the batcher a few
+texts at a time, between batches. ``/healthz`` and ``/readyz`` run on the event loop and
+never wait for the model. No
 page loads anything from the network: there is no Swagger UI or ReDoc, and
 ``/openapi.json`` is served when no token is set. :mod:`odio.serve.server` runs the app, in
 one process or several.
@@ -32,10 +35,11 @@ Requires the ``serve`` extra (FastAPI, uvicorn).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
-from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from odio.data.tables import is_text
 from odio.errors import OdioError
@@ -43,11 +47,12 @@ from odio.extras import MissingExtra
 from odio.inference.detector import Detector
 from odio.inference.summary import model_summary
 from odio.serve.batching import Batcher
+from odio.serve.explaining import ExplainLane
 from odio.serve.settings import ServeSettings
 from odio.versions import VERSION
 
 try:
-    from fastapi import FastAPI
+    from fastapi import FastAPI, HTTPException
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
@@ -64,6 +69,9 @@ from odio.serve.schemas import (
 )
 
 __all__ = ["Admission", "Guard", "check_limits", "create_app", "model_info"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def create_app(detector: Detector, settings: ServeSettings | None = None) -> FastAPI:
@@ -86,17 +94,21 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
         {'predictions': [{'probabilities': {'Odio': 0.12, ...}, 'decisions': {...}}]}
     """
     settings = settings or ServeSettings()
-    admission = Admission(settings)
+    admission = Admission(settings.max_queued)
+    lanes = {"/v1/predict": admission, "/v1/explain": Admission(settings.max_explain_queued)}
     batcher = Batcher(
         detector.predict_proba, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms
     )
+    explainer = ExplainLane(detector, batcher, max_words=settings.max_explain_words)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         batcher.start()
+        explainer.start()
         try:
             yield
         finally:
+            await asyncio.to_thread(explainer.stop)  # finishes the explanations given
             await asyncio.to_thread(batcher.stop)  # finishes the batch being scored
 
     # No Swagger UI or ReDoc: both load their scripts from a CDN, so offline they are blank.
@@ -111,7 +123,7 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
         lifespan=lifespan,
     )
     app.state.batcher = batcher
-    app.add_middleware(Guard, settings=settings, admission=admission)
+    app.add_middleware(Guard, settings=settings, lanes=lanes)
     app.add_exception_handler(RequestValidationError, validation_error)
 
     # async: answered on the event loop, never behind predictions
@@ -155,7 +167,7 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
         predictions = [Prediction(probabilities=None, decisions=None) for _ in texts]
         if scored:
             # awaited on the event loop: a waiting request holds no thread
-            P = await asyncio.wrap_future(batcher.submit([texts[i] for i in scored]))
+            P = await scoring(batcher.submit([texts[i] for i in scored]), "texts")
             D = detector.decide(P)
             labels = detector.labels
             for i, row, drow in zip(scored, P, D, strict=True):
@@ -181,18 +193,28 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
     )
     async def explain(request: ExplainRequest) -> ExplainResponse:
         check_explain_request(request, detector, settings)
-        try:
-            explain = partial(detector.explain, max_words=settings.max_explain_words)
-            explanation = await asyncio.wrap_future(
-                batcher.run(partial(explain, request.text, request.labels))
-            )
-        except OdioError as exc:  # an empty text, or one over max_explain_words
-            raise RequestValidationError(
-                [{"type": "value_error", "loc": ("body", "text"), "msg": str(exc)}]
-            ) from exc
+        # in its own lane: an empty text, or one over max_explain_words, is a 422
+        explanation = await scoring(explainer.explain(request.text, request.labels), "text")
         return ExplainResponse.model_validate(explanation.to_dict())  # extra keys ignored
 
     return app
+
+
+async def scoring(future: Future[T], field: str) -> T:
+    """The result of work given to the scoring thread, or the error a client reads: a 422
+    naming ``field`` when the input is at fault (an :class:`~odio.errors.OdioError`), else a
+    500 of one line (the traceback goes to the log)."""
+    try:
+        return await asyncio.wrap_future(future)
+    except OdioError as exc:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", field), "msg": str(exc)}]
+        ) from exc
+    except Exception as exc:
+        log.error("scoring failed", exc_info=exc)
+        raise HTTPException(
+            500, f"scoring failed ({type(exc).__name__}); the server's log has the details"
+        ) from exc
 
 
 def model_info(detector: Detector, settings: ServeSettings) -> dict[str, Any]:
@@ -206,6 +228,8 @@ def model_info(detector: Detector, settings: ServeSettings) -> dict[str, Any]:
             "max_body_bytes": settings.max_body_bytes,
             "max_explain_words": settings.max_explain_words,
             "max_queued": settings.max_queued,
+            "max_explain_queued": settings.max_explain_queued,
+            "read_timeout": settings.read_timeout,
             "max_batch": settings.max_batch,
             "max_wait_ms": settings.max_wait_ms,
         },

@@ -10,8 +10,9 @@ batches, so the model is never used by two threads at once: a Hugging Face fast 
 not safe to call from several ("Already borrowed"), and PyTorch and ONNX Runtime already use
 every core for one batch.
 
-A scoring call that raises fails every request of its batch with that exception, and the
-thread goes on with the next batch. Needs no web framework.
+When a scoring call raises, each request of its batch is scored again alone, so that only
+the requests that fail alone get the exception (one bad input fails no other client's
+request); the thread goes on with the next batch. Needs no web framework.
 """
 
 from __future__ import annotations
@@ -180,23 +181,35 @@ class Batcher:
         batch = [job for job in batch if job.future.set_running_or_notify_cancel()]
         if not batch:
             return
-        texts = [text for job in batch for text in job.texts]
         try:
-            P = self.score(texts)
-            if len(P) != len(texts):
-                raise ValueError(f"scored {len(P)} rows for {len(texts)} texts")
-        except Exception as exc:  # every request of the batch hears of it; the thread goes on
+            P = self._call([text for job in batch for text in job.texts], batch)
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].future.set_exception(exc)
+                return
+            # One request's texts may be what failed: each is scored alone, so that only the
+            # requests that fail alone hear of it (one long text failed four others' requests).
             for job in batch:
-                job.future.set_exception(exc)
+                try:
+                    job.future.set_result(self._call(job.texts, [job]))
+                except Exception as alone:  # the thread goes on
+                    job.future.set_exception(alone)
             return
-        self._stats.batches += 1
-        self._stats.requests += len(batch)
-        self._stats.most_requests = max(self._stats.most_requests, len(batch))
         start = 0
         for job in batch:
             end = start + len(job.texts)
             job.future.set_result(P[start:end])
             start = end
+
+    def _call(self, texts: list[str], batch: list[_Texts]) -> np.ndarray:
+        """``score(texts)``, checked for one row per text, counted in :attr:`stats`."""
+        P = self.score(texts)
+        if len(P) != len(texts):
+            raise ValueError(f"scored {len(P)} rows for {len(texts)} texts")
+        self._stats.batches += 1
+        self._stats.requests += len(batch)
+        self._stats.most_requests = max(self._stats.most_requests, len(batch))
+        return P
 
 
 def _settle(future: Future[T], call: Callable[[], T]) -> None:

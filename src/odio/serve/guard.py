@@ -1,16 +1,26 @@
-"""What the HTTP service checks before the app sees a request (plain ASGI, before the body
-is read): the bearer token of ``/v1`` paths, the declared and the actual body size, and room
-in the bounded queue of scoring requests.
+"""What the HTTP service checks before the app sees a request (plain ASGI): the bearer token
+and the declared body size before any byte of the body is read, then the body itself,
+counted and timed as it arrives, and only then room in the bounded lane of its endpoint.
+
+Every path is bounded: only the scoring endpoints take a body of up to
+:attr:`~odio.serve.settings.ServeSettings.max_body_bytes`; any other path (an unknown one
+too) takes at most :data:`SMALL_BODY` bytes. With a token, every path but the probes needs
+it. A body must arrive whole within ``read_timeout`` seconds (else 408 and the connection is
+closed), and a request takes its lane's slot only once its body is complete, so clients that
+never finish their uploads hold no slot: predictions and ``/readyz`` go on answering.
+Memory stays bounded all the same: the bodies of scoring requests, being read or served,
+take at most one full body per slot of the lanes (:attr:`Guard.budget`; 503 past it).
 
 Example:
-    >>> from odio.serve.settings import ServeSettings
-    >>> Admission(ServeSettings(max_queued=0)).limit
+    >>> Admission(0).limit
     1
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from collections.abc import Mapping
 
 from odio.extras import MissingExtra
 from odio.serve.settings import ServeSettings
@@ -22,28 +32,33 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtra("serve", "odio serve", "fastapi") from exc
 
-__all__ = ["SCORING_PATHS", "Admission", "Guard"]
+__all__ = ["PUBLIC_PATHS", "SCORING_PATHS", "SMALL_BODY", "Admission", "Guard"]
 
 SCORING_PATHS = frozenset({"/v1/predict", "/v1/explain"})
-"""The endpoints that use the model, behind a bounded queue."""
+"""The endpoints that use the model (each behind a bounded lane), the only ones that take a
+request body."""
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
+"""The probes: they never need the token."""
+SMALL_BODY = 1024
+"""Most bytes of a body sent to any other path (none of them reads one)."""
 
 
 class Admission:
-    """How many scoring requests are held (being read, waiting or being scored): at most
-    ``1 + max_queued``.
+    """How many requests a lane holds (complete, waiting or being served): at most
+    ``1 + queued``.
 
-    >>> gate = Admission(ServeSettings(max_queued=1))
+    >>> gate = Admission(1)
     >>> gate.enter(), gate.enter(), gate.enter()
     (True, True, False)
     """
 
-    def __init__(self, settings: ServeSettings) -> None:
-        self.limit = 1 + settings.max_queued
+    def __init__(self, queued: int) -> None:
+        self.limit = 1 + queued
         self.admitted = 0
 
     @property
     def full(self) -> bool:
-        """Whether a new scoring request would be refused."""
+        """Whether a new request would be refused."""
         return self.admitted >= self.limit
 
     def enter(self) -> bool:
@@ -62,14 +77,19 @@ class Guard:
 
     Args:
         app: the ASGI app it guards.
-        settings: the token and the body limit.
-        admission: the queue of scoring requests.
+        settings: the token, the body limit and the read timeout.
+        lanes: the bounded lane of each scoring path (``/v1/predict``, ``/v1/explain``).
     """
 
-    def __init__(self, app: ASGIApp, settings: ServeSettings, admission: Admission) -> None:
+    def __init__(self, app: ASGIApp, settings: ServeSettings, lanes: Mapping[str, Admission]):
         self.app = app
         self.settings = settings
-        self.admission = admission
+        self.lanes = lanes
+        self.budget = sum(lane.limit for lane in lanes.values()) * settings.max_body_bytes
+        """Most bytes the bodies of scoring requests take at once, being read or served: one
+        full body per slot of the lanes."""
+        self.held = 0
+        """Bytes the bodies of scoring requests take now."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,37 +97,88 @@ class Guard:
             return
         headers = Headers(scope=scope)
         path: str = scope["path"]
-        if (path == "/v1" or path.startswith("/v1/")) and not self._authorised(headers):
+        if path not in PUBLIC_PATHS and not self._authorised(headers):
             await _refuse(scope, receive, send, 401, _UNAUTHORISED, {"WWW-Authenticate": "Bearer"})
             return
-        limit = self.settings.max_body_bytes
+        lane = self.lanes.get(path) if scope["method"] == "POST" else None
+        limit = self.settings.max_body_bytes if lane is not None else SMALL_BODY
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await _refuse(scope, receive, send, 413, f"request body over {limit} bytes")
+            await _refuse(scope, receive, send, 413, f"request body over {limit} bytes", _CLOSE)
             return
-        scoring = scope["method"] == "POST" and path in SCORING_PATHS
-        if scoring and not self.admission.enter():
-            await _refuse(
-                scope,
-                receive,
-                send,
-                503,
-                f"busy: {self.admission.admitted} requests are being scored or waiting; "
-                "retry later",
-                {"Retry-After": str(self.settings.retry_after)},
-            )
+        if lane is not None and lane.full:  # refused at once, before the body is read
+            await self._busy(scope, receive, send, lane)
             return
+        held = _Held()  # the bytes of this request's body, while it is read and served
         try:
-            body = await _read_body(receive, limit)
-            if body is None:
-                await _refuse(scope, receive, send, 413, f"request body over {limit} bytes")
-                return
-            await self.app(scope, _replay(body, receive), send)
+            await self._serve(scope, receive, send, lane, limit, held)
+        finally:
+            self.held -= held.size
+
+    async def _serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        lane: Admission | None,
+        limit: int,
+        held: _Held,
+    ) -> None:
+        try:
+            read = self._read_body(receive, limit, held if lane is not None else None)
+            body = await asyncio.wait_for(read, self.settings.read_timeout)
         except _Disconnected:  # the client left before sending its whole body
             return
+        except asyncio.TimeoutError:
+            detail = f"the request body did not arrive within {self.settings.read_timeout:g} s"
+            await _refuse(scope, receive, send, 408, detail, _CLOSE)
+            return
+        except _OverBudget:
+            detail = f"busy: request bodies take {self.held} bytes; retry later"
+            headers = {"Retry-After": str(self.settings.retry_after), **_CLOSE}
+            await _refuse(scope, receive, send, 503, detail, headers)
+            return
+        if body is None:
+            await _refuse(scope, receive, send, 413, f"request body over {limit} bytes", _CLOSE)
+            return
+        if lane is None:
+            await self.app(scope, _replay(body, receive), send)
+            return
+        if not lane.enter():  # the slot is taken only now that the body is whole
+            await self._busy(scope, receive, send, lane)
+            return
+        try:
+            await self.app(scope, _replay(body, receive), send)
         finally:
-            if scoring:
-                self.admission.leave()
+            lane.leave()
+
+    async def _read_body(self, receive: Receive, limit: int, held: _Held | None) -> bytes | None:
+        """The whole body, or ``None`` as soon as more than ``limit`` bytes have arrived;
+        counted in ``held`` (and :attr:`held`) unless ``None``, :class:`_OverBudget` past
+        :attr:`budget`."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return None
+            if held is not None:
+                if self.held + len(chunk) > self.budget:
+                    raise _OverBudget
+                self.held += len(chunk)
+                held.size += len(chunk)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def _busy(self, scope: Scope, receive: Receive, send: Send, lane: Admission) -> None:
+        detail = f"busy: {lane.admitted} requests are being served or waiting; retry later"
+        headers = {"Retry-After": str(self.settings.retry_after)}
+        await _refuse(scope, receive, send, 503, detail, headers)
 
     def _authorised(self, headers: Headers) -> bool:
         if self.settings.token is None:
@@ -121,27 +192,22 @@ class Guard:
 
 
 _UNAUTHORISED = "missing or wrong bearer token (Authorization: Bearer <token>)"
+_CLOSE = {"Connection": "close"}
+"""Sent with a refusal that leaves the body unread: the connection cannot be reused."""
 
 
 class _Disconnected(Exception):
     """The client went away while its body was being read."""
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or ``None`` as soon as more than ``limit`` bytes have arrived."""
-    chunks: list[bytes] = []
+class _OverBudget(Exception):
+    """The bodies of scoring requests would take more than the guard's budget."""
+
+
+class _Held:
+    """The bytes of one request's body counted in :attr:`Guard.held`."""
+
     size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Disconnected
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

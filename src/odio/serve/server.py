@@ -184,7 +184,13 @@ def bind(host: str, port: int) -> socket.socket:
     """A TCP socket bound to ``host:port`` (as uvicorn binds), or an OdioError saying why not.
 
     >>> bind("127.0.0.1", 0).close()
+    >>> bind("127.0.0.1", 99999)
+    Traceback (most recent call last):
+    ...
+    odio.errors.OdioError: cannot listen on 127.0.0.1:99999: a port is 0 to 65535 (0: any free one)
     """
+    if not 0 <= port <= 65535:  # getaddrinfo takes 99999 and listens on 99999 - 65536
+        raise OdioError(f"cannot listen on {host}:{port}: a port is 0 to 65535 (0: any free one)")
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE

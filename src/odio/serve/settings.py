@@ -10,8 +10,9 @@ line is visible to every user of the machine).
 
 Every bound of the service is here: texts per request (``max_texts``), characters per text
 (``max_chars``), the request body they allow (:attr:`ServeSettings.max_body_bytes`, counted
-as it arrives), words per explanation (``max_explain_words``) and scoring requests held at
-once (``max_queued``); and how concurrent requests are batched: texts per forward pass
+as it arrives), words per explanation (``max_explain_words``), predictions and explanations
+held at once (``max_queued``, ``max_explain_queued``) and the time a body may take to
+arrive (``read_timeout``); and how concurrent requests are batched: texts per forward pass
 (``max_batch``) and the wait for more (``max_wait_ms``).
 """
 
@@ -66,15 +67,28 @@ class ServeSettings(BaseSettings):
     Transformer and stack models score the text once without each word, so the work grows
     with the square of the word count (TF-IDF explanations are exact and take any length)."""
     max_queued: int = Field(64, ge=0)
-    """Scoring requests held beyond the first (read, waiting or being scored); past it 503
+    """Predictions held beyond the first (complete, waiting or being scored); past it 503
     with Retry-After.
 
-    Scoring requests are ``/v1/predict`` and ``/v1/explain``; past the limit a request is
-    answered 503 at once, before its body is read. Each holds at most one body, so bodies
-    take at most ``(1 + max_queued) * max_body_bytes``: about 1 GB at the default text limits
-    for a worst case of 65 full requests, a few hundred KB for 65 tweets. 64 lets 64 clients
+    A ``/v1/predict`` request takes its slot once its body has arrived whole; when the queue
+    is full it is answered 503 at once, before its body is read. Bodies, being read or
+    served, take at most one ``max_body_bytes`` per slot of both lanes (``(2 + max_queued +
+    max_explain_queued) * max_body_bytes``: about 1 GB at the default text limits for a worst
+    case of full requests, a few hundred KB for tweets). 64 lets 64 clients
     each keep one request in flight (a client that sends its next request as soon as the last
     is answered may briefly hold two) without a 503."""
+    max_explain_queued: int = Field(4, ge=0)
+    """Explanations held beyond the one being computed; past it 503 with Retry-After.
+
+    Explanations have their own lane: one is computed at a time, its scoring given to the
+    model a few texts at a time between batches of predictions, so that an explanation never
+    holds predictions up for long and explanations never take the predictions' slots."""
+    read_timeout: float = Field(10.0, gt=0)
+    """Seconds a client has to send a request's whole body; past it 408 and the connection
+    is closed.
+
+    A request takes its slot only once its body is complete, so uploads that never finish
+    hold no slot, and each holds its connection for at most this long."""
     max_batch: int = Field(64, ge=1)
     """Most texts scored in one forward pass: concurrent requests are batched up to it; 1
     scores one request at a time.
