@@ -5,7 +5,6 @@ the previous output is left as it was, and no staging folder remains."""
 from __future__ import annotations
 
 import errno
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -41,28 +40,17 @@ FAILURES = {
 }
 
 
-def _argv(command: str, out: Path, request: pytest.FixtureRequest) -> list[str]:
-    train, test = request.getfixturevalue("split_files")
-    if command == "train":
-        return ["train", str(train), "--folds", "2", "--out", str(out), "-q"]
-    if command == "distill":
-        return ["distill", str(request.getfixturevalue("tfidf_run")), "--out", str(out)]
-    if command == "evaluate":
-        return ["evaluate", str(request.getfixturevalue("tfidf_run")), str(test), "--out", str(out)]
-    return ["export", str(request.getfixturevalue("tiny_run")), "-o", str(out), "-q"]
-
-
 @pytest.mark.parametrize("failure", list(FAILURES))
 @pytest.mark.parametrize("command", list(WRITERS))
 def test_a_failed_write_is_one_line_and_leaves_nothing(
-    command, failure, request, tmp_path, monkeypatch, capsys
+    command, failure, writer_argv, tmp_path, monkeypatch, capsys
 ):
     if command == "export":
         pytest.importorskip("onnx")
     what, writes = WRITERS[command]
     fail, target, reason = FAILURES[failure]
     out = tmp_path / "out"
-    argv = _argv(command, out, request)
+    argv = writer_argv(command, out)
     assert main(argv) == 0, capsys.readouterr().err
     before = sorted(p.name for p in out.iterdir())
     capsys.readouterr()

@@ -25,17 +25,6 @@ def _never(*args, **kwargs):
     raise AssertionError("work started before the output was checked")
 
 
-def _argv(command: str, out: Path, request) -> list[str]:
-    train, test = request.getfixturevalue("split_files")
-    if command == "train":
-        return ["train", str(train), "--folds", "2", "--out", str(out), "-q"]
-    if command == "distill":
-        return ["distill", str(request.getfixturevalue("tfidf_run")), "--out", str(out)]
-    if command == "evaluate":
-        return ["evaluate", str(request.getfixturevalue("tfidf_run")), str(test), "--out", str(out)]
-    return ["export", str(request.getfixturevalue("tiny_run")), "-o", str(out), "-q"]
-
-
 # What each command does first, once its output is checked: it must not be reached.
 FIRST_WORK = {
     "train": "odio.training.run.fit",
@@ -46,7 +35,7 @@ FIRST_WORK = {
 
 
 @pytest.mark.parametrize("command", list(FIRST_WORK))
-def test_a_users_folder_is_never_replaced(command, request, tmp_path, monkeypatch, capsys):
+def test_a_users_folder_is_never_replaced(command, writer_argv, tmp_path, monkeypatch, capsys):
     """A project with a config.json, a notes.txt: not odio's, so --overwrite refuses it."""
     if command == "export":
         pytest.importorskip("onnx")
@@ -55,20 +44,20 @@ def test_a_users_folder_is_never_replaced(command, request, tmp_path, monkeypatc
     (mine / "notes.txt").write_text("keep me")
     (mine / "config.json").write_text(json.dumps({"runtime": "onnx", "labels": ["Odio"]}))
     monkeypatch.setattr(FIRST_WORK[command], _never)
-    assert main([*_argv(command, mine, request), "--overwrite"]) == 2
+    assert main([*writer_argv(command, mine), "--overwrite"]) == 2
     assert "is a folder that is not an odio" in _error(capsys)
     assert sorted(p.name for p in mine.iterdir()) == ["config.json", "notes.txt"]
 
 
 @pytest.mark.parametrize("command", list(FIRST_WORK))
 def test_the_current_folder_is_refused_before_any_work(
-    command, request, tmp_path, monkeypatch, capsys
+    command, writer_argv, tmp_path, monkeypatch, capsys
 ):
     if command == "export":
         pytest.importorskip("onnx")
     here = tmp_path / "here"
     here.mkdir()
-    argv = _argv(command, here, request)  # the fixtures first: they may train
+    argv = writer_argv(command, here)  # the fixtures first: they may train
     monkeypatch.chdir(here)
     monkeypatch.setattr(FIRST_WORK[command], _never)
     for out in (".", str(tmp_path)):  # the current folder, and a folder holding it
@@ -79,9 +68,9 @@ def test_the_current_folder_is_refused_before_any_work(
 
 
 @pytest.mark.parametrize("command", ["train", "distill", "evaluate"])
-def test_a_file_the_user_added_to_an_output_is_kept(command, request, tmp_path, capsys):
+def test_a_file_the_user_added_to_an_output_is_kept(command, writer_argv, tmp_path, capsys):
     out = tmp_path / "out"
-    argv = _argv(command, out, request)
+    argv = writer_argv(command, out)
     assert main(argv) == 0
     (out / "notes.txt").write_text("mine")
     capsys.readouterr()

@@ -10,12 +10,11 @@ class per label, ``base_model``, ``seed``, ``history`` and ``config`` of their t
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from odio.errors import OdioError
-from odio.models.modelconfig import first_line
+from odio.models.modelconfig import read_json_object
 from odio.models.protocols import HEAD_CONFIG
 
 HEAD_KINDS = ("odio", "sequence_classification")
@@ -35,12 +34,7 @@ def read_head(folder: Path, *, onnx: bool = False) -> dict[str, Any]:
     odio.errors.OdioError: .../odio_head.json: key 'max_length' must be a positive integer, got 0
     """
     path = folder / HEAD_CONFIG
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise OdioError(f"{path}: cannot be read ({first_line(exc)})") from None
-    if not isinstance(meta, dict):
-        raise OdioError(f"{path}: not an odio member's settings (not a JSON object)")
+    meta = read_json_object(path, "an odio member's settings")
 
     def bad(key: str, expected: str) -> OdioError:
         shown = repr(meta.get(key))

@@ -49,6 +49,25 @@ def find_model_dir(directory: str | Path) -> Path:
     return directory
 
 
+def read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """A JSON file that must hold an object; anything else is one line naming ``path``.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "x.json"; _ = path.write_text("[1]")
+    >>> read_json_object(path, "a model config")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    odio.errors.OdioError: .../x.json: not a model config (not a JSON object)
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise OdioError(f"{path}: cannot be read ({first_line(exc)})") from None
+    if not isinstance(data, dict):
+        raise OdioError(f"{path}: not {what} (not a JSON object)")
+    return data
+
+
 def read_config(directory: Path) -> dict[str, Any]:
     """The ``config.json`` of a model directory, checked for what loading needs: labels,
     a threshold in [0, 1] for each, the member (or base) folders present, normalisation
@@ -65,12 +84,7 @@ def read_config(directory: Path) -> dict[str, Any]:
     odio.errors.OdioError: .../config.json: key 'thresholds.Odio' must be a number in [0, 1], got 1.5
     """  # noqa: E501 - a doctest output line cannot be wrapped
     path = directory / CONFIG_FILE
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise OdioError(f"{path}: cannot be read ({first_line(exc)})") from None
-    if not isinstance(config, dict):
-        raise OdioError(f"{path}: not an odio model config (not a JSON object)")
+    config = read_json_object(path, "an odio model config")
     needed = ["backend", "labels", "thresholds"]
     needed += ["bases", "meta"] if config.get("backend") == "stack" else ["members"]
     missing = [key for key in needed if key not in config]
