@@ -72,6 +72,8 @@ FLAGS: dict[str, str] = {
     "transformer.strategy": "--strategy",
     "transformer.num_nodes": "--num-nodes",
     "transformer.precision": "--precision",
+    "transformer.ear_weight": "--ear-weight",
+    "transformer.init": "--init",
 }
 """The settings that ``odio train`` also takes as flags (dotted YAML key -> flag)."""
 

@@ -140,6 +140,16 @@ class TransformerConfig(Section):
     """Debug: run one training and one validation batch per fold."""
     overfit_batches: float = Field(0.0, ge=0)
     """Debug: train and validate on this many (or this fraction of) batches."""
+    ear_weight: float = Field(0.0, ge=0)
+    """Entropy-based attention regularisation (EAR; Attanasio et al., Findings of ACL 2022,
+    "Entropy-based Attention Regularization Frees Unintended Bias Mitigation from Lists"):
+    the training loss minus this weight times the attention entropy (head-averaged, per real
+    token, summed over layers), so that no word gets all the attention; no word list
+    needed. The paper uses 0.01; 0 (the default) is off."""
+    init: str | None = None
+    """Start every fold's encoder (and its head, when the labels match) from a finished odio
+    encoder run or model directory (its first member, fold_0) instead of the pretrained
+    base; the base model must be the same. Stage 2 of a two-stage schedule."""
 
     @field_validator("devices", mode="before")
     @classmethod

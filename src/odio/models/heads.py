@@ -67,9 +67,18 @@ class EncoderClassifier(nn.Module):
         return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
 
     def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+        return self.forward_with_attentions(input_ids, attention_mask, attentions=False)[0]
+
+    def forward_with_attentions(
+        self, input_ids: Any, attention_mask: Any, *, attentions: bool = True
+    ) -> tuple[Any, Any]:
+        """Logits and, with ``attentions``, each layer's attention ``(batch, heads, seq,
+        seq)`` (the encoder must use eager attention: SDPA returns none)."""
         encoder = self.encoder if self.compiled_encoder is None else self.compiled_encoder
-        hidden = encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # type: ignore[operator]
-        return self.head(self.dropout(self.pool(hidden, attention_mask)))
+        kwargs = {"output_attentions": True} if attentions else {}
+        out = encoder(input_ids=input_ids, attention_mask=attention_mask, **kwargs)  # type: ignore[operator]
+        logits = self.head(self.dropout(self.pool(out.last_hidden_state, attention_mask)))
+        return logits, (out.attentions if attentions else None)
 
     @property
     def n_labels(self) -> int:

@@ -352,4 +352,6 @@ def create_trainer(config: RunConfig) -> Trainer:
         raise OdioError("a stack is not one backend: train it with odio.fit")
     from odio.training.finetune import EncoderTrainer
 
-    return EncoderTrainer(config.model, config.transformer, seed=config.cv.seed)
+    return EncoderTrainer(
+        config.model, config.transformer, seed=config.cv.seed, labels=config.data.label_names
+    )

@@ -18,6 +18,10 @@ defects fixed:
    :func:`odio.training.devices.lightning_strategy`;
 8. predictions after training run on the device the model trained on.
 
+Two additions: ``ear_weight`` adds entropy-based attention regularisation to the training
+loss (:func:`odio.training.lit_module.attention_entropy`), and ``init`` starts every fold
+from a finished odio encoder run (:mod:`odio.training.warmstart`) instead of the base.
+
 Under DDP every process trains on its share of the batches and validates on the whole
 held-out fold (so ``val_loss`` is exact and equal on every process); only rank 0's
 weights, best checkpoint and history are kept.
@@ -59,6 +63,7 @@ from odio.training.devices import hand_off, lightning_strategy, parse_devices, t
 from odio.training.encoder_data import Collator, Encoded, LengthGroupedBatches
 from odio.training.lit_module import FineTuner, positive_weights
 from odio.training.progress import NamedProgressBar, quiet_lightning
+from odio.training.warmstart import init_source
 
 __all__ = ["EncoderTrainer", "freeze_lower_layers"]
 
@@ -86,10 +91,18 @@ class EncoderTrainer:
 
     backend = "transformer"
 
-    def __init__(self, model: str, config: TransformerConfig | None = None, seed: int = 42) -> None:
+    def __init__(
+        self,
+        model: str,
+        config: TransformerConfig | None = None,
+        seed: int = 42,
+        labels: Sequence[str] | None = None,
+    ) -> None:
         self.model = model
         self.config = config or TransformerConfig()
         self.seed = seed
+        self.labels = None if labels is None else list(labels)
+        self.init = None if self.config.init is None else init_source(self.config.init, model)
         self._tokenizer: Any = None
         self._max_length = 0
 
@@ -133,7 +146,10 @@ class EncoderTrainer:
         Y = np.atleast_2d(np.asarray(Y)).astype(np.float32)
         if known is not None:
             Y = np.where(known, Y, np.nan)  # unknown: masked in the loss
-        encoder = pretrained(self.model, "encoder")
+        encoder = pretrained(self.model, "encoder") if self.init is None else self.init.encoder()
+        attention = encoder.config._attn_implementation
+        if c.ear_weight:  # SDPA returns no attention weights
+            encoder.set_attn_implementation("eager")
         if c.freeze_embeddings:
             encoder.get_input_embeddings().weight.requires_grad_(False)
         if c.freeze_layers:
@@ -143,6 +159,9 @@ class EncoderTrainer:
             # get no update either way, and DDP does not wait for gradients they never get.
             encoder.pooler.requires_grad_(False)
         classifier = EncoderClassifier(encoder, Y.shape[1], c.pooling, c.dropout)
+        head = None if self.init is None else self.init.head_weights(self.labels)
+        if head is not None and head["weight"].shape == classifier.head.weight.shape:
+            classifier.head.load_state_dict(head)
 
         collate = Collator(pad_id(self.tokenizer))
         train_ids = list(inputs)
@@ -183,6 +202,8 @@ class EncoderTrainer:
                 )["state_dict"]
                 module.load_state_dict(state)
         classifier.set_compiled(None)
+        if c.ear_weight:
+            encoder.set_attn_implementation(attention)
         hand_off(classifier, trainer)
         member = EncoderMember(
             classifier,

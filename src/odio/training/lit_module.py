@@ -1,5 +1,9 @@
-"""The Lightning training loop around an encoder classifier: masked loss, validation
-history, AdamW without decay on biases and LayerNorm, and linear warmup then decay.
+"""The Lightning training loop around an encoder classifier: masked loss, optional
+entropy-based attention regularisation (EAR, :func:`attention_entropy`), validation history,
+AdamW without decay on biases and LayerNorm, and linear warmup then decay.
+
+The validation loss (early stopping, best checkpoint) is the plain classification loss, with
+or without EAR, so that epochs and runs compare on what is predicted.
 
 Imported only when an encoder is trained (by :mod:`odio.training.finetune`).
 
@@ -24,7 +28,7 @@ from odio.config import TransformerConfig
 from odio.metrics import binarize, macro_f1
 from odio.models.encoder import EncoderClassifier
 
-__all__ = ["POS_WEIGHT_CAP", "FineTuner", "positive_weights"]
+__all__ = ["POS_WEIGHT_CAP", "FineTuner", "attention_entropy", "positive_weights"]
 
 POS_WEIGHT_CAP = 10.0
 """Largest weight of a positive example in the loss (``pos_weight``), for rare labels."""
@@ -38,6 +42,35 @@ def positive_weights(Y: np.ndarray) -> torch.Tensor:
     pos = np.nansum(Y, axis=0).clip(min=1)
     neg = np.nansum(1 - Y, axis=0)
     return torch.as_tensor(np.minimum(neg / pos, POS_WEIGHT_CAP), dtype=torch.float32)
+
+
+def attention_entropy(attentions: Any, attention_mask: torch.Tensor) -> torch.Tensor:
+    """The attention entropy that EAR maximises (Attanasio et al., Findings of ACL 2022).
+
+    Per layer, the attention is averaged over heads; each real token's attention over the
+    real tokens (padding masked out, the row renormalised) has an entropy; a text's
+    entropy is the mean over its real tokens, summed over layers (as in the paper); the
+    result is the mean over the batch. The paper's code applies a second softmax to the
+    attention probabilities; this does not.
+
+    Args:
+        attentions: one ``(batch, heads, seq, seq)`` tensor per layer.
+        attention_mask: ``(batch, seq)``, 1 for real tokens.
+
+    Example:
+        >>> uniform = torch.full((1, 2, 4, 4), 0.25)
+        >>> round(float(attention_entropy([uniform], torch.ones(1, 4))), 4)  # log(4)
+        1.3863
+    """
+    mask = attention_mask.to(attentions[0].dtype)
+    layers = torch.stack(tuple(attentions)).mean(dim=2)  # (layers, batch, seq, seq)
+    probs = layers * mask[None, :, None, :]
+    tiny = torch.finfo(probs.dtype).tiny
+    probs = probs / probs.sum(dim=-1, keepdim=True).clamp(min=tiny)
+    # p log p with the log clamped: 0 at p = 0 with a finite gradient (xlogy's is nan there)
+    entropy = -(probs * probs.clamp(min=tiny).log()).sum(dim=-1)  # (layers, batch, seq)
+    per_text = (entropy * mask).sum(dim=-1) / mask.sum(dim=-1).clamp(min=1)
+    return per_text.sum(dim=0).mean()
 
 
 class FineTuner(L.LightningModule):
@@ -54,12 +87,22 @@ class FineTuner(L.LightningModule):
         self.history_file: str | None = None
         """Where rank 0 writes :attr:`history` when training ends."""
         self._train_losses: list[float] = []
+        self._train_entropies: list[float] = []
         self._val_probs: list[np.ndarray] = []
         self._val_labels: list[np.ndarray] = []
 
-    def _loss(self, batch: dict) -> torch.Tensor:
-        logits = self.model(batch["input_ids"], batch["attention_mask"])
-        return self.masked_loss(logits.float(), batch["labels"])
+    def losses(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The training loss, its classification part and, with EAR (``ear_weight > 0``),
+        the attention entropy: loss = classification - ear_weight * entropy."""
+        weight = self.config.ear_weight
+        logits, attentions = self.model.forward_with_attentions(
+            batch["input_ids"], batch["attention_mask"], attentions=weight > 0
+        )
+        classification = self.masked_loss(logits.float(), batch["labels"])
+        if not weight:
+            return classification, classification, None
+        entropy = attention_entropy([a.float() for a in attentions], batch["attention_mask"])
+        return classification - weight * entropy, classification, entropy
 
     def masked_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Mean binary cross-entropy over the known labels (``nan`` marks an unknown one)."""
@@ -68,9 +111,11 @@ class FineTuner(L.LightningModule):
         return losses.sum() / known.sum().clamp(min=1)
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        loss = self._loss(batch)
-        self._train_losses.append(float(loss.detach()))
-        self.log("train_loss", loss, prog_bar=True, batch_size=len(batch["labels"]))
+        loss, classification, entropy = self.losses(batch)
+        self._train_losses.append(float(classification.detach()))
+        self.log("train_loss", classification, prog_bar=True, batch_size=len(batch["labels"]))
+        if entropy is not None:
+            self._train_entropies.append(float(entropy.detach()))
         return loss
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
@@ -100,7 +145,10 @@ class FineTuner(L.LightningModule):
                 "val_macro_f1": macro_f1(labels.astype(int), binarize(probs)),
             }
         )
+        if self._train_entropies:
+            self.history[-1]["train_attention_entropy"] = float(np.mean(self._train_entropies))
         self._train_losses, self._val_probs, self._val_labels = [], [], []
+        self._train_entropies = []
 
     def on_train_end(self) -> None:
         if self.history_file and self.trainer.is_global_zero:
