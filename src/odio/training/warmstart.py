@@ -60,8 +60,7 @@ class InitSource:
             log.info("init: encoder and head from %s", self.member)
             return load_file(str(self.member / HEAD_WEIGHTS))
         log.info(
-            "init: encoder from %s, a fresh head (the init model's labels %s are not the "
-            "run's %s)",
+            "init: encoder from %s, a fresh head (the init model's labels %s are not the run's %s)",
             self.member,
             list(self.labels),
             None if labels is None else list(labels),
