@@ -37,6 +37,17 @@ def metrics_of(run) -> dict:
     return json.loads((run / "metrics.json").read_text(encoding="utf-8"))
 
 
+def compared(runs, capsys) -> dict[str, tuple[str, str]]:
+    """Run name -> its (suite_odio, suite_full) cells in ``odio compare``'s table."""
+    capsys.readouterr()
+    assert main(["compare", *map(str, runs)]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
+    odio, full = header.index("suite_odio"), header.index("suite_full")
+    return {row[header.index("run")]: (row[odio], row[full]) for row in cells}
+
+
 def test_check_records_both_suite_accuracies_in_metrics(checked):
     run, _ = checked
     entry = metrics_of(run)["checks"]
@@ -172,16 +183,35 @@ def test_compare_adds_the_two_suite_columns(checked, tfidf_run, capsys):
     assert table["suite_odio"].isna().tolist() == [True, False]
     assert table["suite_odio"].iloc[1] == entry["accuracy_odio"]
     assert table["suite_full"].iloc[1] == entry["accuracy_full"]
-    assert main(["compare", str(tfidf_run), str(run)]) == 0
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
-    header = [c.strip() for c in lines[0].strip("|").split("|")]
-    rows = {
-        row[header.index("run")]: row
-        for row in ([c.strip() for c in line.strip("|").split("|")] for line in lines[2:])
-    }
-    odio, full = header.index("suite_odio"), header.index("suite_full")
-    assert rows[tfidf_run.name][odio] == rows[tfidf_run.name][full] == "-"
-    assert rows[run.name][odio] == f"{entry['accuracy_odio']:.4f}"
-    assert rows[run.name][full] == f"{entry['accuracy_full']:.4f}"
+    rows = compared([tfidf_run, run], capsys)
+    assert rows[tfidf_run.name] == ("-", "-")
+    assert rows[run.name] == (f"{entry['accuracy_odio']:.4f}", f"{entry['accuracy_full']:.4f}")
     ranked = pd.Series(table["suite_odio"]).sort_values(ascending=False, na_position="last")
     assert ranked.index[0] == 1
+
+
+def test_check_run_on_a_tiny_encoder_run(tiny_run, tmp_path):
+    run = tmp_path / "tiny"
+    shutil.copytree(tiny_run, run)
+    entry = check_run(run)
+    assert entry["accuracy_full"] == round(run_check(tiny_run / "model").accuracy, 4)
+    assert entry["accuracy_odio"] == round(
+        run_check(tiny_run / "model", labels=["Odio"]).accuracy, 4
+    )
+    assert metrics_of(run)["checks"] == entry
+
+
+def test_a_run_without_the_main_label_has_no_odio_only_accuracy(split_files, tmp_path, capsys):
+    train, _ = split_files
+    out = tmp_path / "mujeres"
+    argv = ["train", str(train), "--labels", "Mujeres", "--folds", "2", "--check", "-q"]
+    assert main([*argv, "--out", str(out)]) == 0
+    entry = metrics_of(out)["checks"]
+    assert entry["accuracy_odio"] is None and entry["labels_full"] == ["Mujeres"]
+    assert entry["accuracy_full"] == round(run_check(out / "model").accuracy, 4)
+    assert (
+        capsys.readouterr()
+        .out.rstrip()
+        .endswith(f"accuracy - Odio only, {entry['accuracy_full']:.4f} all labels")
+    )
+    assert compared([out], capsys) == {out.name: ("-", f"{entry['accuracy_full']:.4f}")}
