@@ -215,3 +215,20 @@ def test_a_run_without_the_main_label_has_no_odio_only_accuracy(split_files, tmp
         .endswith(f"accuracy - Odio only, {entry['accuracy_full']:.4f} all labels")
     )
     assert compared([out], capsys) == {out.name: ("-", f"{entry['accuracy_full']:.4f}")}
+
+
+def test_suite_cases_in_the_training_data_are_counted_and_reported(split_files, tmp_path):
+    pytest.importorskip("matplotlib")
+    from odio.reports.report import write_report
+
+    train, _ = split_files
+    frame = pd.read_csv(train, index_col=0)
+    leaked = [case.text for case in load_suite("es_cl").cases[:3]]
+    extra = pd.DataFrame([{**frame.iloc[0].to_dict(), "text": text} for text in leaked])
+    polluted = tmp_path / "polluted.csv"
+    pd.concat([frame, extra], ignore_index=True).to_csv(polluted)
+    out = tmp_path / "run"
+    assert main(["train", str(polluted), "--folds", "2", "--check", "--out", str(out), "-q"]) == 0
+    assert metrics_of(out)["checks"]["in_training"] == len(set(leaked))
+    markdown = write_report(out, tmp_path / "report").markdown.read_text()
+    assert f"Warning: {len(set(leaked))} suite cases are among the training texts" in markdown

@@ -219,7 +219,9 @@ class ChecksConfig(_Settings):
 
     The suite is for evaluation only: it runs after the run directory is written, on the
     saved model, and changes nothing in the training. Its accuracies go into
-    ``metrics.json`` (``checks``), the report and ``odio compare``.
+    ``metrics.json`` (``checks``), the report and ``odio compare``. ``odio train`` acts on
+    it; from Python, score a saved run with :func:`odio.checks.record.check_run`
+    (``check_run(odio.fit(data, config).save("runs/x"))``).
 
     Example:
         >>> ChecksConfig().enabled, ChecksConfig().suite

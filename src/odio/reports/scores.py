@@ -84,6 +84,11 @@ def suite_section(doc: Document, run: RunData) -> None:
         f"decided as expected, on {main} only and on every suite label the model has. "
         "odio check RUN lists the failing cases."
     )
+    if checks.get("in_training"):
+        doc.paragraph(
+            f"Warning: {checks['in_training']} suite cases are among the training texts; "
+            "these accuracies overstate the model."
+        )
     rows = [["overall", num(checks.get("accuracy_odio")), num(checks.get("accuracy_full"))]]
     groups = checks.get("groups")
     for name, scores in (groups if isinstance(groups, dict) else {}).items():
