@@ -35,6 +35,7 @@ __all__ = [
     "TRAINED_DATA",
     "AugmentConfig",
     "CVConfig",
+    "ChecksConfig",
     "DataConfig",
     "RunConfig",
     "SourceConfig",
@@ -74,6 +75,7 @@ FLAGS: dict[str, str] = {
     "transformer.precision": "--precision",
     "transformer.ear_weight": "--ear-weight",
     "transformer.init": "--init",
+    "checks.enabled": "--check",
 }
 """The settings that ``odio train`` also takes as flags (dotted YAML key -> flag)."""
 
@@ -214,6 +216,34 @@ class ThresholdConfig(_Settings):
         return {label: check_objective(objective) for label, objective in values.items()}
 
 
+class ChecksConfig(_Settings):
+    """The functional test suite run on the finished run (``odio train --check``).
+
+    The suite is for evaluation only: it runs after the run directory is written, on the
+    saved model, and changes nothing in the training. Its accuracies go into
+    ``metrics.json`` (``checks``), the report and ``odio compare``. ``odio train`` acts on
+    it; from Python, score a saved run with :func:`odio.checks.record.check_run`
+    (``check_run(odio.fit(data, config).save("runs/x"))``).
+
+    Example:
+        >>> ChecksConfig().enabled, ChecksConfig().suite
+        (False, 'es_cl')
+    """
+
+    enabled: bool = False
+    """Run the functional test suite on the finished run and record its accuracy (Odio
+    only and all labels) in metrics.json, the report and odio compare."""
+    suite: str = "es_cl"
+    """The suite: a shipped suite's name or a suite YAML file."""
+
+    @field_validator("suite")
+    @classmethod
+    def _suite_given(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("give a shipped suite's name (es_cl) or a suite YAML file")
+        return value.strip()
+
+
 class RunConfig(_Settings):
     """Everything a training run needs besides the data files.
 
@@ -245,6 +275,8 @@ class RunConfig(_Settings):
     """Encoder fine-tuning settings."""
     stack: StackConfig = Field(default_factory=StackConfig)
     """Stack meta-model settings."""
+    checks: ChecksConfig = Field(default_factory=ChecksConfig)
+    """The functional test suite run on the finished run (evaluation only)."""
 
     @field_validator("model")
     @classmethod

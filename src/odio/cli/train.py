@@ -11,13 +11,16 @@ DESCRIPTION = (
     "Train one model per fold (k-fold cross-validation), keep the out-of-fold "
     "predictions, tune a threshold per label on them, blend the fold models and score "
     "the test file with them. Writes a run directory: the model, metrics.json, oof.csv, "
-    "test_predictions.csv and the config that reproduces it."
+    "test_predictions.csv and the config that reproduces it. With --check, the finished "
+    "run's model is then scored on the functional test suite (evaluation only) and its "
+    "accuracy recorded in metrics.json."
 )
 EXAMPLES = [
     "odio train examples/tweets_sample.csv --out runs/example",
     "odio train tweets_train.csv --test tweets_test.csv --model tfidf --out runs/tfidf",
     "odio train train.csv --model intfloat/multilingual-e5-small --config run.yaml --out runs/e5",
     "odio train tweets_train.csv --config runs/tfidf/config.yaml --out runs/again",
+    "odio train tweets_train.csv --test tweets_test.csv --check --out runs/checked",
 ]
 LIST_OPTIONS = ("--labels", "--positive")
 """The list options that could swallow TRAIN (``--labels Odio tweets.csv``)."""
@@ -58,10 +61,15 @@ def run(args: argparse.Namespace) -> int:
     """Train and print the run's summary."""
     from odio.reports.console import format_summary
     from odio.training.engines import create_engine
-    from odio.training.run import train_run
+    from odio.training.run import is_first_process, train_run
 
     config = flags.run_config(args, args.config, sources=args.train[1:])
     common.check_engine(args)
+    suite = None
+    if config.checks.enabled:  # a suite that cannot score this run fails before training
+        from odio.checks.record import suite_for_labels
+
+        suite = suite_for_labels(config.data.label_names, config.checks.suite)
     engine = create_engine(
         args.engine, address=args.address, fold_cpus=args.fold_cpus, fold_gpus=args.fold_gpus
     )
@@ -74,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         engine=engine,
     )
+    if suite is not None and is_first_process():
+        from odio.checks.record import check_run
+
+        metrics["checks"] = check_run(args.out, suite, progress=not args.quiet)
     print(format_summary(metrics))
     read = metrics["data"]["train"]["label_format"]
     how = f"votes >= {metrics['min_votes']}" if read == "votes" else read
@@ -85,4 +97,8 @@ def run(args: argparse.Namespace) -> int:
         + ("" if metrics["decision_rule"] == "independent" else f"; {metrics['decision_rule']}")
     )
     print(f"run written to {args.out} in {metrics['seconds']:.1f}s")
+    if "checks" in metrics:
+        from odio.checks.record import check_summary
+
+        print(check_summary(metrics["checks"]))
     return 0

@@ -45,12 +45,23 @@ COLUMNS: dict[str, str] = {
     "test_at_0.5": "test headline metric at threshold 0.5",
     "test_tuned": "test headline metric at the tuned thresholds",
     "test_main_f1_tuned": "test F1 of the main label at its tuned threshold",
+    "suite_odio": "functional test suite accuracy on the main label only (odio train --check)",
+    "suite_full": "functional test suite accuracy on every suite label the model has",
     "train_seconds": "cross-validation wall time in seconds",
 }
 """The columns of :func:`compare_runs`, each with what it holds."""
 
 _INTEGERS = ("epochs", "max_length", "group")
-_SCORES = ("cv", "cv_std", "oof_tuned", "test_at_0.5", "test_tuned", "test_main_f1_tuned")
+_SCORES = (
+    "cv",
+    "cv_std",
+    "oof_tuned",
+    "test_at_0.5",
+    "test_tuned",
+    "test_main_f1_tuned",
+    "suite_odio",
+    "suite_full",
+)
 FORMATS = ("markdown", "csv")
 
 
@@ -125,17 +136,24 @@ def sort_runs(frame: pd.DataFrame, by: str | None = None, *, force: bool = False
 def groups(frame: pd.DataFrame, key: str) -> list[int]:
     """Group number of each row: rows are comparable on ``key`` when they share the labels,
     the headline metric and the data the key is measured on (the test file for ``test_*``
-    columns, the training file otherwise).
+    columns, the training file otherwise); on a suite accuracy (``suite_*``, the same
+    cases for every run), when they share the labels.
 
     >>> frame = pd.DataFrame({"data": ["a", "b"], "test_data": ["t", "t"],
-    ...                       "labels": ["Odio", "Odio"], "metric": ["macro_f1"] * 2})
-    >>> groups(frame, "test_tuned"), groups(frame, "cv")
-    ([1, 1], [1, 2])
+    ...                       "labels": ["Odio", "Odio"], "metric": ["macro_f1", "accuracy"]})
+    >>> groups(frame, "test_tuned"), groups(frame, "cv"), groups(frame, "suite_odio")
+    ([1, 2], [1, 2], [1, 1])
     """
+    suite = key.startswith("suite_")
     on = "test_data" if key.startswith("test") else "data"
     keys: dict[tuple[Any, ...], int] = {}
     return [
-        keys.setdefault((row.get(on, "-"), row.get("labels"), row.get("metric")), len(keys) + 1)
+        keys.setdefault(
+            (row.get("labels"),)
+            if suite
+            else (row.get(on, "-"), row.get("labels"), row.get("metric")),
+            len(keys) + 1,
+        )
         for _, row in frame.iterrows()
     ]
 
@@ -210,6 +228,8 @@ def _row(run: RunData) -> dict[str, Any]:
     row["test_at_0.5"] = dig(m, "test", "at_0.5", metric)
     row["test_tuned"] = dig(m, "test", "tuned", metric)
     row["test_main_f1_tuned"] = dig(m, "test", "tuned", "per_label", run.labels[0], "f1")
+    row["suite_odio"] = dig(m, "checks", "accuracy_odio")
+    row["suite_full"] = dig(m, "checks", "accuracy_full")
     return row
 
 

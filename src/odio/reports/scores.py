@@ -49,6 +49,7 @@ def scores_section(doc: Document, run: RunData) -> None:
                 name = f"{SET_NAMES[which]} ({'0.5' if at == 'at_0.5' else 'tuned'})"
                 rows.append([name] + [num(s.get(key)) for key, _ in cols])
     doc.table(["evaluation"] + [name for _, name in cols], rows)
+    suite_section(doc, run)
     for which in ("oof", "test"):
         if which not in m:
             continue
@@ -66,6 +67,34 @@ def scores_section(doc: Document, run: RunData) -> None:
     if "test" not in m:
         doc.paragraph("No test set: only out-of-fold scores.")
     _bases(doc, run)
+
+
+def suite_section(doc: Document, run: RunData) -> None:
+    """The functional test suite's accuracies recorded by ``odio train --check`` (the
+    ``checks`` entry of ``metrics.json``), overall and per functionality group."""
+    checks = run.metrics.get("checks")
+    if not isinstance(checks, dict):
+        return
+    main = str(checks.get("main_label", run.labels[0]))
+    doc.heading(f"Functional tests: suite {checks.get('suite', '-')}", 3)
+    doc.paragraph(
+        f"The run's model scored on {checks.get('cases', '?')} cases of "
+        f"{checks.get('functionalities', '?')} functionalities (evaluation only, never "
+        "trained on): accuracy is the mean over functionalities of the share of cases "
+        f"decided as expected, on {main} only and on every suite label the model has. "
+        "odio check RUN lists the failing cases."
+    )
+    if checks.get("in_training"):
+        doc.paragraph(
+            f"Warning: {checks['in_training']} suite cases are among the training texts; "
+            "these accuracies overstate the model."
+        )
+    rows = [["overall", num(checks.get("accuracy_odio")), num(checks.get("accuracy_full"))]]
+    groups = checks.get("groups")
+    for name, scores in (groups if isinstance(groups, dict) else {}).items():
+        scores = scores if isinstance(scores, dict) else {}
+        rows.append([str(name), num(scores.get("odio")), num(scores.get("full"))])
+    doc.table(["functionality group", f"{main} only", "all labels"], rows)
 
 
 def _bases(doc: Document, run: RunData) -> None:
