@@ -10,19 +10,12 @@ import torch
 
 from odio.config import FLAGS, TransformerConfig
 from odio.models.encoder import EncoderClassifier, pretrained
-from odio.text.preprocess import preprocess_many
 from odio.training.encoder_data import Collator
 from odio.training.finetune import EncoderTrainer
 from odio.training.lit_module import FineTuner, attention_entropy
 
 LABELS = ["Odio", "Mujeres", "Comunidad LGBTQ+", "Comunidades Migrantes", "Pueblos Originarios"]
 FAST = {"max_epochs": 1, "batch_size": 16, "lr": 1e-3}
-
-
-@pytest.fixture(scope="module")
-def data(sample_frame):
-    texts = preprocess_many(sample_frame["text"].tolist())
-    return texts, (sample_frame[LABELS].to_numpy() >= 2).astype(int)
 
 
 def test_uniform_attention_has_log_n_entropy_per_layer_summed_over_layers():

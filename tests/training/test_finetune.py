@@ -17,7 +17,6 @@ from odio.errors import OdioError
 from odio.inference.detector import Detector
 from odio.metrics import best_epoch
 from odio.models.encoder import EncoderClassifier, EncoderMember, pretrained
-from odio.text.preprocess import preprocess_many
 from odio.text.tokens import load_tokenizer
 from odio.training.cv import cross_validate
 from odio.training.devices import hand_off
@@ -26,12 +25,6 @@ from odio.training.finetune import EncoderTrainer
 
 LABELS = ["Odio", "Mujeres", "Comunidad LGBTQ+", "Comunidades Migrantes", "Pueblos Originarios"]
 FAST = {"max_epochs": 1, "batch_size": 16, "lr": 1e-3}
-
-
-@pytest.fixture(scope="module")
-def data(sample_frame):
-    texts = preprocess_many(sample_frame["text"].tolist())
-    return texts, (sample_frame[LABELS].to_numpy() >= 2).astype(int)
 
 
 def cv(encoder, texts, Y, seed=42, **settings):
