@@ -29,7 +29,7 @@ from odio.models.modeldir import save_model
 from odio.training.cv import CVResult, fit_folds
 from odio.training.engines import Engine, LocalEngine
 from odio.training.plan import RunPlan, plan_run
-from odio.training.result import TrainedRun, predictions_frame, typed_scores
+from odio.training.result import TrainedRun, predictions_frame
 from odio.training.stacking import cross_validate_stack
 from odio.training.trainers import backend_name
 from odio.versions import VERSION
@@ -136,14 +136,12 @@ def fit(
     return TrainedRun(
         config=config,
         plan=plan,
-        labels=list(train.labels),
+        metrics=metrics,
         oof_predictions=predictions_frame(train, result.oof, thresholds, rule, fold_ids),
         test_predictions=test_frame,
-        metrics=metrics,
         info=info,
         model=model,
         write_model=write_model,
-        **typed_scores(metrics),
     )
 
 

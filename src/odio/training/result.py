@@ -56,29 +56,59 @@ class TrainedRun:
     """The run's settings (the normalisation filled in): ``config.yaml``."""
     plan: RunPlan
     """The settings resolved for the run's labels."""
-    labels: list[str]
-    thresholds: dict[str, float]
-    """Per label, the threshold tuned on out-of-fold predictions."""
-    folds: list[FoldScores]
-    """Each fold's held-out scores at 0.5."""
-    cv: dict[str, MeanStd]
-    """Mean ± std over folds of the headline metric, ``macro_f1`` and ``main_f1``."""
-    oof: ScorePair
-    """Out-of-fold scores of the training rows (each scored by the model that did not see it)."""
-    test: ScorePair | None
-    """The blended model's scores on the test set, when one was given."""
+    metrics: dict[str, Any]
+    """``metrics.json``: every score in its nested form; the typed fields read it."""
     oof_predictions: pd.DataFrame
     """``oof.csv``: row, id, fold, text, and per label truth, probability and decision."""
     test_predictions: pd.DataFrame | None
     """``test_predictions.csv``, when a test set was given."""
-    metrics: dict[str, Any]
-    """``metrics.json``."""
     info: dict[str, Any] = field(repr=False)
     """What the model directory keeps of the run (data settings, command, scores)."""
     model: Callable[[], TextModel] = field(repr=False)
     """Builds the fitted model (a blend of the fold members, or a stack)."""
     write_model: Callable[[Path], None] = field(repr=False)
     """Writes the model directory."""
+
+    @property
+    def labels(self) -> list[str]:
+        """Label names, the main label first."""
+        return list(self.plan.labels)
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Per label, the threshold tuned on out-of-fold predictions."""
+        return dict(self.metrics["thresholds"])
+
+    @cached_property
+    def folds(self) -> list[FoldScores]:
+        """Each fold's held-out scores at 0.5."""
+        return [
+            FoldScores(
+                fold=f["fold"],
+                train_rows=f["train_rows"],
+                val_rows=f["val_rows"],
+                seconds=f["seconds"],
+                scores=Scores.from_dict(f["scores"]),
+                history=list(f["history"]),
+            )
+            for f in self.metrics["folds"]
+        ]
+
+    @cached_property
+    def cv(self) -> dict[str, MeanStd]:
+        """Mean ± std over folds of the headline metric, ``macro_f1`` and ``main_f1``."""
+        return {name: MeanStd(**value) for name, value in self.metrics["cv"].items()}
+
+    @cached_property
+    def oof(self) -> ScorePair:
+        """Out-of-fold scores of the training rows (each scored by the model that did not
+        see it)."""
+        return ScorePair.from_dict(self.metrics["oof"])
+
+    @cached_property
+    def test(self) -> ScorePair | None:
+        """The blended model's scores on the test set, when one was given."""
+        return ScorePair.from_dict(self.metrics["test"]) if "test" in self.metrics else None
 
     @cached_property
     def detector(self) -> Detector:
@@ -112,41 +142,12 @@ class TrainedRun:
             if self.test_predictions is not None:
                 self.test_predictions.to_csv(tmp / "test_predictions.csv", index=False)
             self.write_model(tmp / "model")
-            metrics = dict(self.metrics)
-            metrics["seconds"] = round(self.seconds + time.perf_counter() - start, 2)
+            # the run's whole time, writing included (train_seconds: without it)
+            self.metrics["seconds"] = round(self.seconds + time.perf_counter() - start, 2)
             (tmp / "metrics.json").write_text(
-                json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8"
+                json.dumps(self.metrics, indent=2, ensure_ascii=False), encoding="utf-8"
             )
         return Path(out_dir)
-
-
-def typed_scores(metrics: dict[str, Any]) -> dict[str, Any]:
-    """The typed fields of a :class:`TrainedRun`, read from ``metrics.json``'s form.
-
-    >>> s = {"metric": "macro_f1", "macro_f1": 0.5, "main_f1": 0.5, "accuracy": 0.5,
-    ...      "per_label": {}}
-    >>> typed = typed_scores({"folds": [], "cv": {"macro_f1": {"mean": 0.5, "std": 0.1}},
-    ...                       "oof": {"at_0.5": s, "tuned": s}, "thresholds": {}})
-    >>> str(typed["cv"]["macro_f1"]), typed["test"]
-    ('0.5000 ± 0.1000', None)
-    """
-    return {
-        "thresholds": dict(metrics["thresholds"]),
-        "folds": [
-            FoldScores(
-                fold=f["fold"],
-                train_rows=f["train_rows"],
-                val_rows=f["val_rows"],
-                seconds=f["seconds"],
-                scores=Scores.from_dict(f["scores"]),
-                history=list(f["history"]),
-            )
-            for f in metrics["folds"]
-        ],
-        "cv": {name: MeanStd(**value) for name, value in metrics["cv"].items()},
-        "oof": ScorePair.from_dict(metrics["oof"]),
-        "test": ScorePair.from_dict(metrics["test"]) if "test" in metrics else None,
-    }
 
 
 def predictions_frame(

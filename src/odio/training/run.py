@@ -5,7 +5,6 @@ See :mod:`odio.training.result` for what a run directory holds.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -63,7 +62,7 @@ def train_run(
         log.info("this process is not rank 0: the run directory is written by rank 0")
         return run.metrics
     run.save(out_dir, overwrite=True)  # checked above, before the training
-    return json.loads((Path(out_dir) / "metrics.json").read_text(encoding="utf-8"))
+    return run.metrics
 
 
 RANK_VARIABLES = ("RANK", "NODE_RANK", "SLURM_PROCID")
