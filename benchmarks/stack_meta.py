@@ -15,7 +15,7 @@ import sys
 
 from odio.config import StackConfig
 from odio.metrics import score, tune_thresholds
-from odio.training.rundir import read_run
+from odio.runs import read_run
 from odio.training.stacking import nested_oof
 
 

@@ -4,7 +4,7 @@
 was given, ``test_predictions.csv`` into a :class:`RunData`, and says clearly when a
 directory is not a run. It sits below both training (stacking and distillation reuse
 finished runs through it) and reports (``odio report``, ``odio compare``), so reports never
-import training; writing a run stays in :mod:`odio.training.rundir`.
+import training; writing a run is :meth:`odio.training.result.TrainedRun.save`.
 """
 
 from __future__ import annotations

@@ -82,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         engine=engine,
     )
-    if suite is not None and is_first_process():
+    if not is_first_process():  # a later rank of a multi-process launch: rank 0 reports
+        return 0
+    if suite is not None:
         from odio.checks.record import check_run
 
         metrics["checks"] = check_run(args.out, suite, progress=not args.quiet)

@@ -160,7 +160,7 @@ class EncoderTrainer:
             encoder.pooler.requires_grad_(False)
         classifier = EncoderClassifier(encoder, Y.shape[1], c.pooling, c.dropout)
         head = None if self.init is None else self.init.head_weights(self.labels)
-        if head is not None and head["weight"].shape == classifier.head.weight.shape:
+        if head is not None:  # only for the same labels (and the same base: init_source)
             classifier.head.load_state_dict(head)
 
         collate = Collator(pad_id(self.tokenizer))

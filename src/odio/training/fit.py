@@ -21,7 +21,7 @@ from typing import Any, TypeAlias
 
 import pandas as pd
 
-from odio.config import RunConfig
+from odio.config import TRAINED_DATA, RunConfig
 from odio.data.folds import make_folds
 from odio.data.labelled import LabelledData, load_labelled, load_source
 from odio.metrics import score_at_both
@@ -220,14 +220,10 @@ def _model_info(
             command += f" --test {Path(paths[1]).name}"
         command += " --config config.yaml  # config.yaml: the settings below"
     return {
-        "data": {
-            "text_column": config.data.text_column,
-            "labels": config.data.labels,
-            "label_format": train.report.label_format,
-            "min_votes": config.data.min_votes,
-            "positive": config.data.positive,
-            "label_map": config.data.label_map,
+        "data": {  # what odio evaluate reads back: TRAINED_DATA, as the training file had it
+            **{key: getattr(config.data, key) for key in TRAINED_DATA},
             "id_column": train.report.id_column,
+            "label_format": train.report.label_format,
         },
         "training": {
             "command": command,

@@ -9,7 +9,8 @@ A run directory holds::
     test_predictions.csv   blended test probabilities (when a test set was given)
     model/                 the model directory (see :mod:`odio.models.modeldir`)
 
-It is built aside and swapped in whole (:func:`odio.training.rundir.building`).
+It is built aside and swapped in whole (:func:`odio.files.replacing`), and replaces only an
+earlier run odio wrote (:func:`odio.files.check_replaceable`).
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ import pandas as pd
 
 from odio.config import RunConfig
 from odio.data.labelled import LabelledData
+from odio.files import check_replaceable, replacing
 from odio.inference.detector import Detector
 from odio.metrics import decide
 from odio.models.protocols import TextModel
 from odio.scores import FoldScores, MeanStd, ScorePair, Scores
 from odio.training.plan import RunPlan
-from odio.training.rundir import building, check_out_dir
 
 
 @dataclass
@@ -134,19 +135,25 @@ class TrainedRun:
             overwrite: replace an earlier run at ``out_dir``.
         """
         inputs = [self.info["training"].get("train_path"), self.info["training"].get("test_path")]
-        check_out_dir(out_dir, overwrite=overwrite, inputs=inputs)
+        # checked again here, though train_run checks before training: files a user put
+        # into the folder while the run trained stay theirs
+        check_replaceable(out_dir, kind="run", overwrite=overwrite, inputs=inputs)
         start = time.perf_counter()
-        with building(out_dir) as tmp:
+        with replacing(out_dir, what="the run", kind="run") as tmp:
             self.config.to_yaml(tmp / "config.yaml")
             self.oof_predictions.to_csv(tmp / "oof.csv", index=False)
             if self.test_predictions is not None:
                 self.test_predictions.to_csv(tmp / "test_predictions.csv", index=False)
             self.write_model(tmp / "model")
             # the run's whole time, writing included (train_seconds: without it)
-            self.metrics["seconds"] = round(self.seconds + time.perf_counter() - start, 2)
+            metrics = {
+                **self.metrics,
+                "seconds": round(self.seconds + time.perf_counter() - start, 2),
+            }
             (tmp / "metrics.json").write_text(
-                json.dumps(self.metrics, indent=2, ensure_ascii=False), encoding="utf-8"
+                json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8"
             )
+        self.metrics = metrics  # what was written
         return Path(out_dir)
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from odio.config import RunConfig
+from odio.files import check_replaceable
 from odio.training.engines import Engine
 from odio.training.fit import fit
-from odio.training.rundir import check_out_dir
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def train_run(
     Args:
         config: the run's settings.
         train_path: labelled training tweets.
-        out_dir: the run directory to write (see :func:`~odio.training.rundir.check_out_dir`
+        out_dir: the run directory to write (see :func:`~odio.files.check_replaceable`
             for what it may replace).
         test_path: labelled test tweets, scored by the blended fold models.
         overwrite: replace an earlier run at ``out_dir``.
@@ -55,7 +55,7 @@ def train_run(
         >>> metrics["oof"]["tuned"]["f1_custom"]  # doctest: +SKIP
         0.71
     """
-    check_out_dir(out_dir, overwrite=overwrite, inputs=[train_path, test_path])
+    check_replaceable(out_dir, kind="run", overwrite=overwrite, inputs=[train_path, test_path])
     run = fit(train_path, config, test=test_path, progress=progress, engine=engine)
     if not is_first_process():
         # DDP across nodes started by torchrun or SLURM: every process ran the folds
