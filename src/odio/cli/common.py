@@ -53,7 +53,6 @@ def bounded(kind: type[Number], low: Number, high: Number | None = None) -> Call
 
 
 positive = bounded(int, 1)
-non_negative = bounded(int, 0)
 resources = bounded(float, 0.0)
 fraction = bounded(float, 0.0, 1.0)
 

@@ -229,6 +229,28 @@ def require_columns(table: Table | str | Path, frame: pd.DataFrame, columns: lis
         )
 
 
+def header_names(name: str, header: str, sep: str) -> list[str]:
+    """The column names of a delimited file's header line, as the readers split it: a tab
+    or a delimiter of several characters as written, one character as CSV; a delimiter
+    that could not work and a repeated name are one line each.
+
+    >>> header_names("t.csv", "id;;text;;Odio\\n", ";;")
+    ['id', 'text', 'Odio']
+    """
+    if not sep or any(ch in sep for ch in '"\r\n'):
+        raise OdioError(f"the delimiter cannot be empty or hold a quote or a line break: {sep!r}")
+    line = header.rstrip("\r\n")
+    names = (
+        line.split(sep)
+        if sep == "\t" or len(sep) > 1
+        else next(csv.reader([line], delimiter=sep, quoting=csv.QUOTE_MINIMAL))
+    )
+    repeated = sorted({n for n in names if names.count(n) > 1 and n})
+    if repeated:
+        raise OdioError(f"{name}: column {repeated[0]!r} appears more than once in the header")
+    return names
+
+
 def _text_stream(table: Table) -> TextIO:
     if table.is_stdin:
         return io.TextIOWrapper(sys.stdin.buffer, encoding=table.encoding, newline="")
@@ -242,21 +264,7 @@ def _read_delimited(table: Table, chunksize: int | None, as_text: bool) -> Itera
         if not header.strip():
             raise OdioError(f"{table.name} is empty")
         sep = table.separator(header)
-        if not sep or any(ch in sep for ch in '"\r\n'):
-            raise OdioError(
-                f"the delimiter cannot be empty or hold a quote or a line break: {sep!r}"
-            )
-        line = header.rstrip("\r\n")
-        names = (
-            line.split(sep)
-            if sep == "\t" or len(sep) > 1
-            else next(csv.reader([line], delimiter=sep, quoting=csv.QUOTE_MINIMAL))
-        )
-        repeated = sorted({n for n in names if names.count(n) > 1 and n})
-        if repeated:
-            raise OdioError(
-                f"{table.name}: column {repeated[0]!r} appears more than once in the header"
-            )
+        names = header_names(table.name, header, sep)
         lines = itertools.chain([header], stream)
         options: dict[str, Any] = {"sep": sep, "quoting": csv.QUOTE_MINIMAL}
         literal = None

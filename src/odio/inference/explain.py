@@ -371,6 +371,3 @@ def _tfidf_members(model: TextModel) -> list[TfidfModel]:
     if not members:
         raise OdioError("the linear method needs a TF-IDF model; use occlusion")
     return members
-
-
-# -- rendering ------------------------------------------------------------------------------

@@ -15,12 +15,11 @@ Example:
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from odio.data.tables import STDIN, Table, format_of
+from odio.data.tables import STDIN, Table, format_of, header_names
 from odio.errors import OdioError
 
 __all__ = ["check_output", "check_thresholds", "csv_header", "input_files"]
@@ -40,12 +39,7 @@ def csv_header(
     if not header.strip():
         raise OdioError(f"{path} is empty")
     delimiter = Table(path, format=kind, sep=sep).separator(header)
-    quoting: Any = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    names = next(csv.reader([header], delimiter=delimiter, quoting=quoting))
-    repeated = sorted({n for n in names if names.count(n) > 1 and n})
-    if repeated:
-        raise OdioError(f"{path}: column {repeated[0]!r} appears more than once in the header")
-    return names, delimiter
+    return header_names(path, header, delimiter), delimiter
 
 
 def _open(path: str, fs: Any) -> Any:

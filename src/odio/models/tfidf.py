@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,7 +18,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from odio.config import TfidfConfig
 from odio.errors import OdioError
-from odio.models.modelconfig import check_member, first_line
+from odio.models.modelconfig import check_member, first_line, read_json_object
 
 MEMBER_CONFIG, VOCABULARY, WEIGHTS = "config.json", "vocabulary.json", "weights.safetensors"
 """The files of a TF-IDF member folder."""
@@ -126,7 +125,7 @@ class TfidfModel:
         and that its arrays match its vocabulary. A problem is one line naming the file and
         the key."""
         directory = check_member(Path(directory))
-        meta = _read_object(directory / MEMBER_CONFIG)
+        meta = read_json_object(directory / MEMBER_CONFIG, "a TF-IDF member's settings")
         try:
             config = TfidfConfig.model_validate(meta.get("config"))
         except ValueError as exc:
@@ -139,7 +138,7 @@ class TfidfModel:
             raise OdioError(
                 f"{directory / MEMBER_CONFIG}: key 'seed' must be an integer, got {seed!r}"
             )
-        vocab = _read_object(directory / VOCABULARY)
+        vocab = read_json_object(directory / VOCABULARY, "a TF-IDF vocabulary")
         tensors = load_file(str(directory / WEIGHTS))
         vectorizers = build_vectorizers(config)
         for key in (*vectorizers, "coef", "intercept"):
@@ -169,10 +168,3 @@ class TfidfModel:
                 f"{intercept.shape}; {VOCABULARY} has {n_features} features"
             )
         return cls(config, vectorizers, coef, intercept, seed=seed)
-
-
-def _read_object(path: Path) -> dict[str, Any]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise OdioError(f"{path}: not a JSON object")
-    return data

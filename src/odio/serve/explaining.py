@@ -60,10 +60,10 @@ class ExplainLane:
             self._thread = ThreadPoolExecutor(1, thread_name_prefix="odio-explain")
 
     def stop(self) -> None:
-        """Finish the explanations already given, then end the thread."""
+        """Finish the explanation being computed, drop those waiting, end the thread."""
         thread, self._thread = self._thread, None
         if thread is not None:
-            thread.shutdown(wait=True)
+            thread.shutdown(wait=True, cancel_futures=True)
 
     def explain(self, text: str, labels: Sequence[str] | None = None) -> Future[Explanation]:
         """Queue an explanation of ``text``; the future gives it (or its OdioError)."""

@@ -32,15 +32,13 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtra("serve", "odio serve", "fastapi") from exc
 
-__all__ = ["PUBLIC_PATHS", "SCORING_PATHS", "SMALL_BODY", "Admission", "Guard"]
+__all__ = ["PUBLIC_PATHS", "SMALL_BODY", "Admission", "Guard"]
 
-SCORING_PATHS = frozenset({"/v1/predict", "/v1/explain"})
-"""The endpoints that use the model (each behind a bounded lane), the only ones that take a
-request body."""
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
 """The probes: they never need the token."""
 SMALL_BODY = 1024
-"""Most bytes of a body sent to any other path (none of them reads one)."""
+"""Most bytes of a body sent to any other path than the two scoring endpoints (none of
+them reads one)."""
 
 
 class Admission:
