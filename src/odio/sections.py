@@ -42,6 +42,12 @@ class CVConfig(Section):
     (shuffled KFold) or auto (stratified)."""
 
 
+MAX_NGRAM = 10
+"""Longest n-gram: a word of n characters has about n x (high - low + 1) character n-grams,
+so a bound keeps one long word from costing memory without limit (longer n-grams are
+seen once and dropped by ``min_df`` anyway)."""
+
+
 class TfidfConfig(Section):
     """The TF-IDF + logistic regression backend.
 
@@ -70,12 +76,6 @@ class TfidfConfig(Section):
         if not 1 <= low <= high <= MAX_NGRAM:
             raise ValueError(f"must be (low, high) with 1 <= low <= high <= {MAX_NGRAM}")
         return value
-
-
-MAX_NGRAM = 10
-"""Longest n-gram: a word of n characters has about n x (high - low + 1) character n-grams,
-so a bound keeps one long word from costing memory without limit (longer n-grams are
-seen once and dropped by ``min_df`` anyway)."""
 
 
 class TransformerConfig(Section):

@@ -88,13 +88,11 @@ def run(args: argparse.Namespace) -> int:
 
     from odio.checks.run import run_check
     from odio.checks.suite import load_suite
-    from odio.inference.detector import Detector
     from odio.reports.checks import format_check
 
     mapping = label_map(args.map)
     suites = [load_suite(name) for name in args.suites or [None]]
-    detector = Detector.load(args.model, runtime=common.runtime(args.runtime), threads=args.threads)
-    detector = detector.with_thresholds(common.thresholds(args.threshold))
+    detector = common.load_detector(args)
     results = [
         run_check(
             detector,

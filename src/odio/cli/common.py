@@ -138,6 +138,15 @@ def runtime(value: str) -> str | None:
     return None if value == "auto" else value
 
 
+def load_detector(args: argparse.Namespace) -> Any:
+    """The Detector of ``args.model`` with the runtime, threads and ``--threshold`` values
+    the command was given (what predict, check and explain score with)."""
+    from odio.inference.detector import Detector
+
+    detector = Detector.load(args.model, runtime=runtime(args.runtime), threads=args.threads)
+    return detector.with_thresholds(thresholds(getattr(args, "threshold", None)))
+
+
 def add_runtime_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--runtime",

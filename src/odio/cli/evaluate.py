@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     result = evaluate_run(
         args.model,
         args.data,
-        data={key.split(".", 1)[1]: getattr(args, flags.dest(key)) for key in DATA},
+        data=flags.given_settings(args, DATA).get("data", {}),
         thresholds=common.thresholds(args.threshold),
         runtime=common.runtime(args.runtime),
         threads=args.threads,

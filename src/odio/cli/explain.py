@@ -45,10 +45,9 @@ def run(args: argparse.Namespace) -> int:
     """Explain every text and print the explanations (or JSON)."""
     import json
 
-    from odio.inference.detector import Detector
     from odio.reports.explain import default_labels, format_explanation
 
-    detector = Detector.load(args.model, runtime=common.runtime(args.runtime), threads=args.threads)
+    detector = common.load_detector(args)
     explanations = [
         detector.explain(text, args.label, max_words=args.max_words) for text in args.texts
     ]

@@ -90,7 +90,6 @@ def run(args: argparse.Namespace) -> int:
     """Score the file (or the texts) and print what was written."""
     from odio.data.tables import STDIN, Table
     from odio.inference.batch import predict_file
-    from odio.inference.detector import Detector
 
     if (args.input is None) == (args.text is None):
         raise OdioError("give a file to score (INPUT, or - for standard input) or --text, not both")
@@ -99,8 +98,7 @@ def run(args: argparse.Namespace) -> int:
         if args.text is not None:
             raise OdioError("--engine ray scores files; score --text here")
         return _run_on_ray(args)
-    detector = Detector.load(args.model, runtime=common.runtime(args.runtime), threads=args.threads)
-    detector = detector.with_thresholds(common.thresholds(args.threshold))
+    detector = common.load_detector(args)
     if args.text is not None:
         return _print_texts(args, detector.predict(args.text))
     text_column = args.text_column or detector.info.get("data", {}).get("text_column", "text")
