@@ -22,10 +22,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from odio.checks.run import CheckResult, run_check
+from odio.checks.run import CaseResult, CheckResult, run_check
 from odio.checks.suite import Suite, load_suite
 from odio.errors import OdioError
 from odio.files import record_files, staging_file
@@ -112,16 +113,38 @@ def check_run(
     detector = Detector.load(folder / "model")
     main = main_suite_label(suite)
     full = run_check(detector, suite, run_dir=folder, progress=progress)
-    odio = (
-        run_check(detector, suite, labels=[main], progress=progress)
-        if main in full.label_map
-        else None
-    )
+    odio = only(full, [main]) if main in full.label_map else None
     entry = summarize(full, odio)
     metrics["checks"] = entry
     _replace_json(metrics_file, metrics)
     record_files(folder, [METRICS])  # already listed by the run's marker: kept consistent
     return entry
+
+
+def only(result: CheckResult, labels: Sequence[str]) -> CheckResult:
+    """``result`` judged on ``labels`` alone: what ``run_check(..., labels=labels)`` gives,
+    from the same predictions, without scoring the cases again.
+
+    >>> from odio.checks.suite import load_suite
+    >>> full = CheckResult(load_suite(), "m", {"Odio": "Odio", "Mujeres": "Mujeres"}, [], [])
+    >>> only(full, ["Odio"]).label_map
+    {'Odio': 'Odio'}
+    """
+    keep = set(labels)
+    return replace(
+        result,
+        label_map={k: v for k, v in result.label_map.items() if k in keep},
+        missing=[label for label in result.missing if label in keep],
+        results=[
+            CaseResult(
+                r.case,
+                {k: v for k, v in r.probabilities.items() if k in keep},
+                {k: v for k, v in r.decisions.items() if k in keep},
+                tuple(label for label in r.scored if label in keep),
+            )
+            for r in result.results
+        ],
+    )
 
 
 def summarize(full: CheckResult, odio: CheckResult | None) -> dict[str, Any]:
