@@ -105,6 +105,12 @@ class SourceConfig(_Settings):
     """Keep only rows whose columns hold these values, e.g. {dataset: hascosva}."""
     positives_only: list[str] = Field(default_factory=list)
     """Labels this file marks only when positive: its 0 means unknown, not negative."""
+    head: Literal["shared", "own"] = "shared"
+    """shared: its labels train the run's own labels (pooled with the main file's); own: they
+    keep their own meaning (its notion of hate, not the main file's): an encoder trains a
+    classification head of its own on them beside the main head (only the main head is
+    shipped and scored); TF-IDF fits a model on this source's rows alone and gives its
+    probability to the main labels' models as a feature."""
     label_format: Literal["auto", "votes", "binary"] | None = None
     """As data.label_format (default: the run's)."""
     min_votes: int | None = Field(None, ge=1)
@@ -151,6 +157,8 @@ class DataConfig(_Settings):
     """Reject rows with an empty text instead of dropping them with a warning."""
     encoding: str = "utf-8"
     """Text encoding of CSV, TSV and JSON files."""
+    where: dict[str, str] | None = None
+    """Keep only the rows whose columns hold these values, e.g. {dataset: haternet}."""
     sources: list[SourceConfig] = Field(default_factory=list)
     """Extra training files, each with its own columns and the labels it has; folds and every
     reported score come from the main training file only."""

@@ -135,6 +135,12 @@ def read_run(run_dir: str | Path, *, predictions: bool = True) -> RunData:
     if not isinstance(metrics, dict) or not metrics.get("labels"):
         raise OdioError(f"{path / 'metrics.json'}: no 'labels'; not written by odio train")
     evaluation = metrics.get("kind") == "evaluation"
+    if "one_model" in metrics:
+        raise OdioError(
+            f"{run_dir} is one model trained on every row (cv.folds: 1): it has no out-of-fold "
+            "predictions to report or compare; score it with odio evaluate or odio check, or "
+            "start a k-fold run from it with --init"
+        )
     required = "test_predictions.csv" if evaluation else "oof.csv"
     if not (path / required).is_file():
         raise OdioError(

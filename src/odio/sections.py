@@ -33,8 +33,9 @@ class CVConfig(Section):
         5
     """
 
-    folds: int = Field(5, ge=2)
-    """Number of folds; one model is trained per fold."""
+    folds: int = Field(5, ge=1)
+    """Number of folds; one model is trained per fold. 1: one model on every row, no
+    out-of-fold scores (stage 1 of a staged schedule, for --init)."""
     seed: int = 42
     """Seed of the fold split and of training."""
     split: Literal["auto", "stratified", "kfold"] = "auto"
@@ -115,6 +116,11 @@ class TransformerConfig(Section):
     freeze_layers: int = Field(0, ge=0)
     """Do not train the embeddings nor the lowest N encoder layers: the backward pass stops
     above them (faster on a CPU; see benchmarks/RESULTS.md)."""
+    cache_frozen: bool = False
+    """Compute the output of the frozen layers (freeze_layers) once per tweet, in eval mode
+    (no dropout there), and train, validate and score held-out and test tweets with the
+    upper layers alone: several times faster on a CPU (the recipes of
+    benchmarks/RESULTS.md). The shipped model is the whole encoder."""
     pos_weight: bool = False
     """Weight each label's positives by negatives/positives (capped at 10) for rare labels."""
     group_by_length: bool = True

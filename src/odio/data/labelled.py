@@ -145,6 +145,7 @@ def load_labelled(
         frame, name, digest = read_table(table), table.name, file_digest(path)
     if len(frame) == 0:
         raise OdioError(f"{name} has a header but no rows")
+    frame, positions = _where(name, frame, config.where)
     id_column = id_column_of(frame.columns, config.id_column, preferred_id)
     columns = [config.text_column, *config.label_columns]
     require_columns(name, frame, columns + ([id_column] if id_column else []))
@@ -152,7 +153,7 @@ def load_labelled(
     is_text_row = _text_rows(name, frame[config.text_column], config.strict)
     keep = is_text_row
     kept = frame[keep].reset_index(drop=True)
-    Y, _, label_format = read_labels(name, kept, config, np.flatnonzero(keep))
+    Y, _, label_format = read_labels(name, kept, config, positions[keep])
     labels = config.label_names
     if training:
         for j, label in enumerate(labels):
@@ -163,8 +164,9 @@ def load_labelled(
                     " nothing can be learned from it: drop it with --labels"
                     + (" or lower --min-votes" if label_format == "votes" else "")
                 )
+    where = ", ".join(f"{k}={v}" for k, v in (config.where or {}).items())
     report = LoadReport(
-        path=name,
+        path=f"{name} [{where}]" if where else name,
         rows_read=len(frame),
         rows_used=int(keep.sum()),
         dropped=_drop_reasons(frame[config.text_column], keep),
@@ -177,7 +179,7 @@ def load_labelled(
         texts=kept[config.text_column].tolist(),
         Y=Y,
         labels=labels,
-        rows=np.flatnonzero(keep),
+        rows=positions[keep],
         ids=None if id_column is None else kept[id_column].astype(str).tolist(),
         frame=kept,
         report=report,
@@ -210,12 +212,9 @@ def load_source(source: SourceConfig, data: DataConfig) -> LabelledData:
     table = Table(source.path, sep=config.sep, encoding=config.encoding)
     frame = read_table(table)
     name = table.name
-    for column, value in (source.where or {}).items():
-        require_columns(table, frame, [column])
-        frame = frame[frame[column].astype(str) == str(value)]
     if len(frame) == 0:
-        raise OdioError(f"{name}: no rows" + (f" where {source.where}" if source.where else ""))
-    frame = frame.reset_index(drop=True)
+        raise OdioError(f"{name}: no rows")
+    frame, _ = _where(name, frame, source.where)
     wanted = data.label_names
     if source.labels is None:
         entries = [e for e, c in zip(data.labels, data.label_columns, strict=True) if c in frame]
@@ -319,3 +318,17 @@ def _drop_reasons(texts: pd.Series, keep: np.ndarray) -> dict[str, int]:
 def _some(rows: np.ndarray, limit: int = 5) -> str:
     shown = ", ".join(str(int(r)) for r in rows[:limit])
     return shown + (f", ... ({len(rows)} in all)" if len(rows) > limit else "")
+
+
+def _where(
+    name: str, frame: pd.DataFrame, where: dict[str, str] | None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows whose columns hold ``where``'s values (renumbered from 0), and their
+    positions in the file."""
+    mask = np.ones(len(frame), dtype=bool)
+    for column, value in (where or {}).items():
+        require_columns(name, frame, [column])
+        mask &= (frame[column].astype(str) == str(value)).to_numpy()
+    if not mask.any():
+        raise OdioError(f"{name}: no rows where {where}")
+    return frame[mask].reset_index(drop=True), np.flatnonzero(mask)

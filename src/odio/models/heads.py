@@ -84,6 +84,24 @@ class EncoderClassifier(nn.Module):
     def n_labels(self) -> int:
         return int(self.head.out_features)
 
+    def keep_outputs(self, n: int) -> None:
+        """Keep the head's first ``n`` outputs (the main head of a multi-head training).
+
+        Example:
+            >>> from transformers import BertConfig, BertModel
+            >>> clf = EncoderClassifier(BertModel(BertConfig(vocab_size=50, hidden_size=8,
+            ...     num_hidden_layers=1, num_attention_heads=2, intermediate_size=16)), 6)
+            >>> clf.keep_outputs(3); clf.n_labels
+            3
+        """
+        if n == self.n_labels:
+            return
+        head = nn.Linear(self.head.in_features, n, device=self.head.weight.device)
+        with torch.no_grad():
+            head.weight.copy_(self.head.weight[:n])
+            head.bias.copy_(self.head.bias[:n])
+        self.head = head
+
     @property
     def hf_config(self) -> Any:
         """The Hugging Face config of the network (kept beside exports, for reference)."""

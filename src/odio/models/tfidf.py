@@ -59,6 +59,10 @@ class TfidfModel:
         coef: ``(n_labels, n_features)`` weights, one column per feature of :meth:`features`.
         intercept: ``(n_labels,)`` intercepts.
         seed: the seed it was fitted with.
+        sources: ``(source_coef, source_intercept)``, ``(m, n_features)`` and ``(m,)``: the
+            models of extra sources that keep their own notion of hate (``head: own``); their
+            ``m`` probabilities are features after the TF-IDF ones (``coef`` then has
+            ``n_features + m`` columns).
 
     Example:
         >>> from odio.training.tfidf import TfidfTrainer
@@ -75,6 +79,7 @@ class TfidfModel:
         coef: np.ndarray,
         intercept: np.ndarray,
         seed: int = 42,
+        sources: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         self.config = config
         self.vectorizers = vectorizers
@@ -82,6 +87,7 @@ class TfidfModel:
         self.intercept = intercept
         self.seed = seed
         self.n_labels = len(intercept)
+        self.sources = sources
 
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
         """The ``(n, n_features)`` TF-IDF matrix: the vectorizers' blocks side by side."""
@@ -89,7 +95,15 @@ class TfidfModel:
 
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
         """Logits ``(n, n_labels)``."""
-        return np.asarray(self.features(texts) @ self.coef.T) + self.intercept
+        return np.asarray(self.with_sources(self.features(texts)) @ self.coef.T) + self.intercept
+
+    def with_sources(self, X: sp.csr_matrix) -> sp.csr_matrix:
+        """The TF-IDF features followed by the extra sources' probabilities (if any)."""
+        if self.sources is None:
+            return X
+        source_coef, source_intercept = self.sources
+        S = 1.0 / (1.0 + np.exp(-(np.asarray(X @ source_coef.T) + source_intercept)))
+        return sp.hstack([X, sp.csr_matrix(S)]).tocsr()
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities ``(n, n_labels)`` of normalised texts, in input order."""
@@ -103,6 +117,8 @@ class TfidfModel:
         directory.mkdir(parents=True, exist_ok=True)
         vocab = {}
         tensors = {"coef": self.coef, "intercept": self.intercept}
+        if self.sources is not None:
+            tensors["source_coef"], tensors["source_intercept"] = self.sources
         for key, vectorizer in self.vectorizers.items():
             vocab[key] = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
             tensors[f"{key}_idf"] = vectorizer.idf_
@@ -110,6 +126,7 @@ class TfidfModel:
             "backend": "tfidf",
             "seed": self.seed,
             "config": self.config.model_dump(mode="json"),
+            "sources": 0 if self.sources is None else len(self.sources[1]),
         }
         (directory / MEMBER_CONFIG).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         (directory / VOCABULARY).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
@@ -138,6 +155,11 @@ class TfidfModel:
             raise OdioError(
                 f"{directory / MEMBER_CONFIG}: key 'seed' must be an integer, got {seed!r}"
             )
+        n_sources = meta.get("sources", 0)  # members saved before sources have no key
+        if not isinstance(n_sources, int) or isinstance(n_sources, bool) or n_sources < 0:
+            raise OdioError(
+                f"{directory / MEMBER_CONFIG}: key 'sources' must be a count, got {n_sources!r}"
+            )
         vocab = read_json_object(directory / VOCABULARY, "a TF-IDF vocabulary")
         tensors = load_file(str(directory / WEIGHTS))
         vectorizers = build_vectorizers(config)
@@ -162,9 +184,26 @@ class TfidfModel:
                 raise OdioError(f"{directory}: {key}_idf does not match {VOCABULARY}")
         coef, intercept = tensors["coef"], tensors["intercept"]
         n_features = sum(len(vocab[key]) for key in vectorizers)
-        if coef.ndim != 2 or coef.shape[1] != n_features or intercept.shape != coef.shape[:1]:
+        wide = n_features + n_sources
+        if coef.ndim != 2 or coef.shape[1] != wide or intercept.shape != coef.shape[:1]:
             raise OdioError(
                 f"{directory}: {WEIGHTS} holds coef {coef.shape} and intercept "
-                f"{intercept.shape}; {VOCABULARY} has {n_features} features"
+                f"{intercept.shape}; {VOCABULARY} has {n_features} features and "
+                f"{MEMBER_CONFIG} {n_sources} sources"
             )
-        return cls(config, vectorizers, coef, intercept, seed=seed)
+        sources = None
+        if n_sources:
+            source_coef = tensors.get("source_coef")
+            source_intercept = tensors.get("source_intercept")
+            if (
+                source_coef is None
+                or source_intercept is None
+                or source_coef.shape != (n_sources, n_features)
+                or source_intercept.shape != (n_sources,)
+            ):
+                raise OdioError(
+                    f"{directory}: {WEIGHTS} does not hold the {n_sources} source models "
+                    f"({MEMBER_CONFIG}) over {n_features} features"
+                )
+            sources = (source_coef, source_intercept)
+        return cls(config, vectorizers, coef, intercept, seed=seed, sources=sources)

@@ -39,6 +39,13 @@ def format_summary(metrics: dict[str, Any]) -> str:
     def row(name: str, s: dict[str, Any]) -> str:
         return f"{name:<26}" + "".join(f" {s[key]:>11.4f}" for key, _ in cols)
 
+    if "one_model" in metrics:  # cv.folds: 1
+        one = metrics["one_model"]
+        rows = one["train_rows"]
+        lines.append(f"one model on all {rows:,} rows (no folds, no out-of-fold scores)")
+        if "test" in metrics:
+            lines.append(row("test (0.5)", metrics["test"]["at_0.5"]))
+        return "\n".join(lines)
     for fold in metrics["folds"]:
         lines.append(row(f"fold {fold['fold']} (0.5)", fold["scores"]))
     cv = metrics["cv"]

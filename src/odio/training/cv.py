@@ -56,7 +56,8 @@ class CVResult:
 
     labels: list[str]
     fold_ids: np.ndarray
-    oof: np.ndarray
+    oof: np.ndarray | None
+    """``None`` for one model on every row (``cv.folds: 1``, :mod:`odio.training.single`)."""
     folds: list[FoldResult]
     members: list[Any]
     test: np.ndarray | None = None
@@ -93,7 +94,8 @@ def cross_validate(
     Args:
         trainer: fits the members (see :mod:`odio.training.trainers`).
         texts: normalised training texts.
-        Y: ``(n, n_labels)`` 0/1 labels.
+        Y: ``(n, n_labels)`` 0/1 labels; further blocks of ``n_labels`` columns train the
+            heads of extra sources (see :class:`TrainingRows`), never scored.
         labels: label names.
         fold_ids: fold of every row (from :func:`odio.data.folds.make_folds`); ``-1``
             marks rows of extra sources, in the training set of every fold and never scored
@@ -122,6 +124,7 @@ def cross_validate(
     """
     engine = engine or LocalEngine()
     Y = np.atleast_2d(np.asarray(Y))
+    scored_Y = Y[:, : len(labels)]  # the columns after them train the heads of sources
     fold_ids = np.asarray(fold_ids)
     n_folds = int(fold_ids.max()) + 1
     exclude = fold_ids if exclude is None else np.asarray(exclude)
@@ -148,7 +151,7 @@ def cross_validate(
         bar.set_description(fold_name(fold, n_folds))
 
     def done(fold: int, out: FoldOutput) -> None:
-        scores[fold] = score(Y[fold_ids == fold], out.oof, labels, metric=metric)
+        scores[fold] = score(scored_Y[fold_ids == fold], out.oof, labels, metric=metric)
         value = headline(scores[fold])
         log.debug("fold %d: %s %.4f (%.1fs)", fold, scores[fold]["metric"], value, out.seconds)
         # folds finish in any order on Ray: name the one that did
@@ -160,8 +163,8 @@ def cross_validate(
         outputs = engine.run_folds(fit_fold, job, range(n_folds), started=started, done=done)
     finally:
         bar.close()
-    oof = np.full(Y.shape, np.nan)
-    test_sum = None if test_inputs is None else np.zeros((len(test_inputs), Y.shape[1]))
+    oof = np.full(scored_Y.shape, np.nan)
+    test_sum = None if test_inputs is None else np.zeros((len(test_inputs), len(labels)))
     folds: list[FoldResult] = []
     for fold, out in enumerate(outputs):
         val = fold_ids == fold
@@ -300,20 +303,8 @@ def fit_folds(
     """
     if plan.preprocess is None:
         raise OdioError("a stack is not one backend: train it with odio.fit")
-    texts = [t for data in (train, *sources) for t in data.texts]
-    Y = np.vstack([train.Y, *(s.Y for s in sources)])
-    known = np.vstack(
-        [np.ones(s.Y.shape, dtype=bool) if s.known is None else s.known for s in (train, *sources)]
-    )
-    folds = np.concatenate([fold_ids, *(np.full(len(s.texts), -1) for s in sources)])
-    exclude = folds.copy()
-    if config.augment.active:
-        copies, origin = augment(texts, config.augment.model_dump(), seed=config.cv.seed)
-        log.info("augmentation: %d obfuscated copies of training tweets", len(copies))
-        texts += copies
-        Y, known = np.vstack([Y, Y[origin]]), np.vstack([known, known[origin]])
-        folds = np.concatenate([folds, np.full(len(copies), -1)])
-        exclude = np.concatenate([exclude, exclude[origin]])
+    rows = training_rows(config, train, sources, fold_ids)
+    texts, Y, known, folds, exclude = rows.texts, rows.Y, rows.known, rows.folds, rows.exclude
     result = cross_validate(
         create_trainer(config.model_copy(update={"model": plan.model})),
         preprocess_many(texts, plan.preprocess),
@@ -337,6 +328,70 @@ def fit_folds(
     return FoldsFit(result, blend, thresholds)
 
 
+@dataclass
+class TrainingRows:
+    """What every fold trains on: the main file's rows, then the extra sources' rows, then
+    augmented copies, with one block of label columns per head.
+
+    The first block (``len(labels)`` columns) is the run's labels, shared by the main file and
+    the sources with ``head: shared``; each source with ``head: own`` adds a block of the
+    same labels for its rows alone (a head of its own), unknown for every other row.
+    """
+
+    texts: list[str]
+    Y: np.ndarray
+    known: np.ndarray
+    folds: np.ndarray
+    """Fold of every row (``-1``: in every fold's training set, never scored)."""
+    exclude: np.ndarray
+    """The fold whose training set must not hold each row."""
+    heads: list[str] = field(default_factory=lambda: ["main"])
+    """One name per block of label columns, the main head first."""
+
+
+def training_rows(
+    config: RunConfig,
+    train: LabelledData,
+    sources: Sequence[LabelledData],
+    fold_ids: np.ndarray,
+) -> TrainingRows:
+    """The rows of every fold's training set (see :class:`TrainingRows`), augmented as
+    ``config.augment`` says; ``sources`` are loaded from ``config.data.sources``, in order.
+
+    Example:
+        >>> rows = training_rows(config, train, sources, fold_ids)  # doctest: +SKIP
+        >>> rows.heads  # doctest: +SKIP
+        ['main', 'superset_partial.csv [dataset=haternet]']
+    """
+    n = len(train.labels)
+    own = [s.head == "own" for s in config.data.sources[: len(sources)]]
+    heads = ["main", *(s.report.path for s, o in zip(sources, own, strict=True) if o)]
+    width = n * len(heads)
+    blocks_Y, blocks_known = [], []
+    block = 0
+    for data, mine in zip((train, *sources), (False, *own), strict=True):
+        block += mine
+        at = slice(block * n, (block + 1) * n) if mine else slice(0, n)
+        Y = np.zeros((len(data.texts), width), dtype=data.Y.dtype)
+        known = np.zeros(Y.shape, dtype=bool)
+        Y[:, at] = data.Y
+        known[:, at] = True if data.known is None else data.known
+        blocks_Y.append(Y)
+        blocks_known.append(known)
+    texts = [t for data in (train, *sources) for t in data.texts]
+    Y, known = np.vstack(blocks_Y), np.vstack(blocks_known)
+    folds = np.concatenate([fold_ids, *(np.full(len(s.texts), -1) for s in sources)])
+    exclude = folds.copy()
+    if config.augment.active:
+        copies, origin = augment(texts, config.augment.model_dump(), seed=config.cv.seed)
+        log.info("augmentation: %d obfuscated copies of training tweets", len(copies))
+        texts += copies
+        Y, known = np.vstack([Y, Y[origin]]), np.vstack([known, known[origin]])
+        folds = np.concatenate([folds, np.full(len(copies), -1)])
+        exclude = np.concatenate([exclude, exclude[origin]])
+    return TrainingRows(texts, Y, known, folds, exclude, heads)
+
+
 def create_trainer(config: RunConfig) -> Trainer:
     """The trainer for ``config.model`` with the run's settings.
 
@@ -347,7 +402,7 @@ def create_trainer(config: RunConfig) -> Trainer:
     if name == "tfidf":
         from odio.training.tfidf import TfidfTrainer
 
-        return TfidfTrainer(config.tfidf, seed=config.cv.seed)
+        return TfidfTrainer(config.tfidf, seed=config.cv.seed, labels=config.data.label_names)
     if name == "stack":
         raise OdioError("a stack is not one backend: train it with odio.fit")
     from odio.training.finetune import EncoderTrainer

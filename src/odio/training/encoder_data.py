@@ -6,7 +6,7 @@ holds the ids and labels, :class:`Collator` pads each batch to its longest item,
 under DDP).
 
 Example:
-    >>> batch = Collator(pad_id=0)([([5, 6, 7], None), ([8], None)])
+    >>> batch = Collator(pad_id=0)([([5, 6, 7], None, None), ([8], None, None)])
     >>> batch["attention_mask"].tolist()
     [[1, 1, 1], [1, 0, 0]]
 """
@@ -23,18 +23,30 @@ from odio.text.tokens import pad
 __all__ = ["Collator", "Encoded", "LengthGroupedBatches"]
 
 
-class Encoded(torch.utils.data.Dataset):
-    """Tweets tokenised once (no padding), with their labels."""
+Item = tuple[list[int], "torch.Tensor | None", "torch.Tensor | None"]
+"""A tweet's token ids, its labels and its frozen layers' output (or ``None``)."""
 
-    def __init__(self, ids: list[list[int]], Y: np.ndarray | None = None) -> None:
+
+class Encoded(torch.utils.data.Dataset):
+    """Tweets tokenised once (no padding), with their labels and, when the frozen layers
+    are cached (:mod:`odio.training.frozen`), their output."""
+
+    def __init__(
+        self,
+        ids: list[list[int]],
+        Y: np.ndarray | None = None,
+        states: list[torch.Tensor] | None = None,
+    ) -> None:
         self.ids = ids
         self.Y = None if Y is None else torch.as_tensor(np.asarray(Y), dtype=torch.float32)
+        self.states = states
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def __getitem__(self, i: int) -> tuple[list[int], torch.Tensor | None]:
-        return self.ids[i], None if self.Y is None else self.Y[i]
+    def __getitem__(self, i: int) -> Item:
+        y = None if self.Y is None else self.Y[i]
+        return self.ids[i], y, None if self.states is None else self.states[i]
 
 
 class Collator:
@@ -43,11 +55,15 @@ class Collator:
     def __init__(self, pad_id: int) -> None:
         self.pad_id = pad_id
 
-    def __call__(self, items: list[tuple[list[int], torch.Tensor | None]]) -> dict:
-        input_ids, mask = pad([ids for ids, _ in items], self.pad_id)
+    def __call__(self, items: list[Item]) -> dict:
+        input_ids, mask = pad([item[0] for item in items], self.pad_id)
         batch = {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(mask)}
         if items[0][1] is not None:
-            batch["labels"] = torch.stack([y for _, y in items if y is not None])
+            batch["labels"] = torch.stack([item[1] for item in items if item[1] is not None])
+        if items[0][2] is not None:
+            batch["states"] = torch.nn.utils.rnn.pad_sequence(
+                [item[2] for item in items if item[2] is not None], batch_first=True
+            )
         return batch
 
 

@@ -49,7 +49,7 @@ from odio.config import TransformerConfig
 from odio.errors import OdioError
 from odio.extras import MissingExtra
 from odio.models.encoder import EncoderClassifier, EncoderMember, position_limit, pretrained
-from odio.text.tokens import encode, pad_id
+from odio.text.tokens import encode, length_batches, pad, pad_id
 from odio.training.trainers import Fitted
 
 try:
@@ -61,6 +61,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from odio.training.devices import hand_off, lightning_strategy, parse_devices, try_compile
 from odio.training.encoder_data import Collator, Encoded, LengthGroupedBatches
+from odio.training.frozen import FrozenLayers, layer_list_owner, pad_states
 from odio.training.lit_module import FineTuner, positive_weights
 from odio.training.progress import NamedProgressBar, quiet_lightning
 from odio.training.warmstart import init_source
@@ -105,6 +106,11 @@ class EncoderTrainer:
         self.init = None if self.config.init is None else init_source(self.config.init, model)
         self._tokenizer: Any = None
         self._max_length = 0
+        self._frozen_states: dict[tuple[int, ...], torch.Tensor] = {}
+        """The frozen layers' output per tweet (``cache_frozen``), shared by every fold:
+        they all start from the same weights, and the frozen ones never change."""
+        if self.config.cache_frozen and not self.config.freeze_layers:
+            raise OdioError("cache_frozen needs freeze_layers > 0 (the layers to cache)")
 
     @property
     def tokenizer(self) -> Any:
@@ -140,12 +146,20 @@ class EncoderTrainer:
     ) -> Fitted:
         """Fine-tune a fresh copy of the base model on token ids; with ``validation``, stop
         early and keep the best epoch; labels not ``known`` are masked out of the loss. The
-        member is left on the device it trained on."""
+        member is left on the device it trained on.
+
+        ``Y`` may have more columns than the run's labels: each further block of as many
+        columns trains a head of its own (an extra source's, see
+        :class:`odio.training.cv.TrainingRows`) on the shared encoder; only the first block's
+        head is kept in the member, and validation scores it alone."""
         c = self.config
         L.seed_everything(self.seed, workers=True, verbose=False)
         Y = np.atleast_2d(np.asarray(Y)).astype(np.float32)
         if known is not None:
             Y = np.where(known, Y, np.nan)  # unknown: masked in the loss
+        main = len(self.labels) if self.labels else Y.shape[1]
+        if Y.shape[1] % main:
+            raise ValueError(f"{Y.shape[1]} label columns are not blocks of {main} labels")
         encoder = pretrained(self.model, "encoder") if self.init is None else self.init.encoder()
         attention = encoder.config._attn_implementation
         if c.ear_weight:  # SDPA returns no attention weights
@@ -161,12 +175,16 @@ class EncoderTrainer:
         classifier = EncoderClassifier(encoder, Y.shape[1], c.pooling, c.dropout)
         head = None if self.init is None else self.init.head_weights(self.labels)
         if head is not None:  # only for the same labels (and the same base: init_source)
-            classifier.head.load_state_dict(head)
+            with torch.no_grad():  # the main head; the heads of sources start fresh
+                classifier.head.weight[:main] = head["weight"]
+                classifier.head.bias[:main] = head["bias"]
 
         collate = Collator(pad_id(self.tokenizer))
         train_ids = list(inputs)
+        frozen = self._frozen(encoder)
+        states = None if frozen is None else frozen.states(train_ids, progress=progress is not None)
         train_loader = torch.utils.data.DataLoader(
-            Encoded(train_ids, Y),
+            Encoded(train_ids, Y, states),
             batch_sampler=LengthGroupedBatches(
                 [len(i) for i in train_ids], c.batch_size, self.seed, c.group_by_length
             ),
@@ -175,8 +193,13 @@ class EncoderTrainer:
         )
         val_loader = None
         if validation is not None:
+            val_ids = list(validation[0])
             val_loader = torch.utils.data.DataLoader(
-                Encoded(list(validation[0]), np.atleast_2d(np.asarray(validation[1]))),
+                Encoded(
+                    val_ids,
+                    np.atleast_2d(np.asarray(validation[1]))[:, :main],
+                    None if frozen is None else frozen.states(val_ids),
+                ),
                 batch_size=c.eval_batch_size,
                 shuffle=False,
                 drop_last=False,  # every validation row counts
@@ -186,7 +209,9 @@ class EncoderTrainer:
         if c.compile:
             try_compile(classifier, collate([(train_ids[0], None)]))
 
-        module = FineTuner(classifier, c, positive_weights(Y) if c.pos_weight else None)
+        module = FineTuner(
+            classifier, c, positive_weights(Y) if c.pos_weight else None, main, frozen
+        )
         module.train()  # from_pretrained returns modules in eval mode
         with tempfile.TemporaryDirectory(prefix="odio-ckpt-") as ckpt_dir, quiet_lightning():
             module.history_file = str(Path(ckpt_dir) / "history.json")
@@ -202,6 +227,7 @@ class EncoderTrainer:
                 )["state_dict"]
                 module.load_state_dict(state)
         classifier.set_compiled(None)
+        classifier.keep_outputs(main)  # the heads of sources are not shipped
         if c.ear_weight:
             encoder.set_attn_implementation(attention)
         hand_off(classifier, trainer)
@@ -217,8 +243,37 @@ class EncoderTrainer:
         return Fitted(member, module.history)
 
     def predict(self, member: EncoderMember, inputs: Sequence[list[int]]) -> np.ndarray:
-        """Probabilities of token ids from :meth:`encode`, on the member's device."""
-        return member.predict_encoded(list(inputs))
+        """Probabilities of token ids from :meth:`encode`, on the member's device (with
+        ``cache_frozen``, the upper layers on the cached output of the frozen ones)."""
+        frozen = self._frozen(member.classifier.encoder)
+        if frozen is None:
+            return member.predict_encoded(list(inputs))
+        ids = list(inputs)
+        out = np.zeros((len(ids), member.n_labels))
+        states = frozen.states(ids)
+        device, padding = member.device, pad_id(self.tokenizer)
+        member.classifier.eval()
+        with torch.inference_mode():
+            for rows in length_batches(ids, self.config.eval_batch_size):
+                input_ids, mask = pad([ids[r] for r in rows], padding)
+                with frozen.upper(pad_states([states[r] for r in rows])):
+                    logits = member.classifier(
+                        torch.from_numpy(input_ids).to(device), torch.from_numpy(mask).to(device)
+                    )
+                out[rows] = torch.sigmoid(logits.float()).cpu().numpy()
+        return out
+
+    def _frozen(self, encoder: Any) -> FrozenLayers | None:
+        """The cached frozen layers of ``encoder`` (``None`` without ``cache_frozen``)."""
+        if not self.config.cache_frozen:
+            return None
+        return FrozenLayers(
+            encoder,
+            self.config.freeze_layers,
+            pad_id(self.tokenizer),
+            batch_size=self.config.eval_batch_size,
+            cache=self._frozen_states,
+        )
 
     def _trainer(
         self, ckpt_dir: str, with_validation: bool, progress: str | None
@@ -293,12 +348,6 @@ def freeze_lower_layers(encoder: nn.Module, n: int) -> None:
 
 def _layer_list(encoder: nn.Module) -> nn.ModuleList:
     """The encoder's stack of layers (BERT, RoBERTa, XLM-R, ELECTRA, DeBERTa, DistilBERT)."""
-    for path in ("encoder.layer", "transformer.layer", "layers", "layer"):
-        module: Any = encoder
-        for name in path.split("."):
-            module = getattr(module, name, None)
-        if isinstance(module, nn.ModuleList):
-            return module
-    raise OdioError(
-        f"freeze_layers: cannot find the layers of a {type(encoder).__name__}; set freeze_layers: 0"
-    )
+    owner, attribute = layer_list_owner(encoder)
+    layers: nn.ModuleList = getattr(owner, attribute)
+    return layers

@@ -30,8 +30,10 @@ from odio.training.cv import CVResult, fit_folds
 from odio.training.engines import Engine, LocalEngine
 from odio.training.plan import RunPlan, plan_run
 from odio.training.result import TrainedRun, predictions_frame
+from odio.training.single import fit_single
 from odio.training.stacking import cross_validate_stack
 from odio.training.trainers import backend_name
+from odio.training.warmstart import refuse_init_trained_on
 from odio.versions import VERSION
 
 log = logging.getLogger(__name__)
@@ -92,16 +94,31 @@ def fit(
     sources = [load_source(source, config.data) for source in config.data.sources]
     for source in sources:
         log.info("extra training source %s", source.report.summary())
+    if config.transformer.init is not None and backend_name(config.model) != "tfidf":
+        refuse_init_trained_on(config.transformer.init, train.report.sha256)
     plan = plan_run(config, train.labels)
     if plan.preprocess is not None:  # config.yaml records every step the texts went through
         config = config.model_copy(update={"preprocess": plan.preprocess})
 
-    fold_ids = make_folds(train.Y, config.cv.folds, config.cv.seed, config.cv.split)
     kwargs: dict[str, Any] = {"sources": sources, "progress": progress, "engine": engine}
-    if plan.backend == "stack":
+    fold_ids = None
+    if config.cv.folds == 1:
+        if engine.remote:
+            name = engine.describe()["name"]
+            log.warning("cv.folds is 1: the one model trains here, not on %s", name)
+        result, blend, thresholds = fit_single(
+            config, plan, train, test_data, sources=sources, progress=progress
+        )
+
+        def model() -> Any:
+            return blend
+
+    elif plan.backend == "stack":
+        fold_ids = make_folds(train.Y, config.cv.folds, config.cv.seed, config.cv.split)
         stacked = cross_validate_stack(config, plan, train, test_data, fold_ids, **kwargs)
         result, thresholds, model = stacked.result, stacked.thresholds, stacked.model
     else:
+        fold_ids = make_folds(train.Y, config.cv.folds, config.cv.seed, config.cv.split)
         result, blend, thresholds = fit_folds(config, plan, train, test_data, fold_ids, **kwargs)
 
         def model() -> Any:
@@ -111,12 +128,16 @@ def fit(
     metrics = _metrics(plan, config, train, test_data, result, thresholds, seconds)
     if sources:
         metrics["data"]["sources"] = [
-            {**asdict(s.report), "known": dict(zip(s.labels, s.known.sum(0).tolist(), strict=True))}
-            for s in sources
+            {
+                **asdict(s.report),
+                "head": given.head,
+                "known": dict(zip(s.labels, s.known.sum(0).tolist(), strict=True)),
+            }
+            for s, given in zip(sources, config.data.sources, strict=True)
             if s.known is not None
         ]
     metrics["engine"] = engine.describe()
-    if plan.backend == "stack":
+    if plan.backend == "stack" and config.cv.folds > 1:
         metrics["bases"] = {
             b.spec: b.metrics(train, test_data, metric=plan.metric, rule=plan.decision_rule)
             for b in stacked.bases
@@ -125,7 +146,7 @@ def fit(
     rule = plan.decision_rule
 
     def write_model(directory: Path) -> None:
-        if plan.backend == "stack":
+        if plan.backend == "stack" and config.cv.folds > 1:
             stacked.save_model(directory, info, rule)
         else:
             save_model(directory, blend, train.labels, thresholds, info, rule)
@@ -137,7 +158,9 @@ def fit(
         config=config,
         plan=plan,
         metrics=metrics,
-        oof_predictions=predictions_frame(train, result.oof, thresholds, rule, fold_ids),
+        oof_predictions=None
+        if result.oof is None
+        else predictions_frame(train, result.oof, thresholds, rule, fold_ids),
         test_predictions=test_frame,
         info=info,
         model=model,
@@ -169,6 +192,7 @@ def _metrics(
 ) -> dict[str, Any]:
     """``metrics.json``: every score of the run, in its nested form."""
     labels, metric, rule = train.labels, plan.metric, plan.decision_rule
+    one_model = result.oof is None  # cv.folds: 1
     metrics: dict[str, Any] = {
         "odio_version": VERSION,
         "model": config.model,
@@ -187,14 +211,27 @@ def _metrics(
                 "history": f.history,
             }
             for f in result.folds
+            if not one_model
         ],
-        "cv": result.fold_summary(),
         "thresholds": dict(zip(labels, thresholds.tolist(), strict=True)),
-        "threshold_objectives": dict(zip(labels, plan.objectives, strict=True)),
+        "threshold_objectives": dict(
+            zip(labels, ["fixed"] * len(labels) if one_model else plan.objectives, strict=True)
+        ),
         "decision_rule": rule,
-        "oof": score_at_both(train.Y, result.oof, labels, thresholds, metric=metric, rule=rule),
         "train_seconds": round(seconds, 2),
     }
+    if one_model:  # no held-out rows: no fold or out-of-fold scores, thresholds 0.5
+        (only,) = result.folds
+        metrics["one_model"] = {
+            "train_rows": only.train_rows,
+            "seconds": round(only.seconds, 2),
+            "history": only.history,
+        }
+    else:
+        metrics["cv"] = result.fold_summary()
+        metrics["oof"] = score_at_both(
+            train.Y, result.oof, labels, thresholds, metric=metric, rule=rule
+        )
     if test is not None and result.test is not None:
         metrics["data"]["test"] = asdict(test.report)
         metrics["test"] = score_at_both(
@@ -230,6 +267,7 @@ def _model_info(
             "config": config.to_dict(),
             "train_path": paths[0],
             "test_path": paths[1],
+            "train_sha256": train.report.sha256,
         },
         "metric": metrics["metric"],
         "metrics": {k: metrics[k] for k in ("cv", "oof", "test") if k in metrics},

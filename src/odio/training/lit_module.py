@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from torch import nn
 from odio.config import TransformerConfig
 from odio.metrics import binarize, macro_f1
 from odio.models.encoder import EncoderClassifier
+from odio.training.frozen import FrozenLayers
 
 __all__ = ["POS_WEIGHT_CAP", "FineTuner", "attention_entropy", "positive_weights"]
 
@@ -77,12 +79,22 @@ class FineTuner(L.LightningModule):
     """The Lightning training loop around an :class:`EncoderClassifier`."""
 
     def __init__(
-        self, model: EncoderClassifier, config: TransformerConfig, pos_weight: torch.Tensor | None
+        self,
+        model: EncoderClassifier,
+        config: TransformerConfig,
+        pos_weight: torch.Tensor | None,
+        scored: int | None = None,
+        frozen: FrozenLayers | None = None,
     ) -> None:
         super().__init__()
         self.model = model
+        self.frozen = frozen
+        """The cached frozen layers; batches then carry their output (``states``)."""
+        self.scored = scored or model.n_labels
+        """How many of the outputs validation scores (the main head's; the others train
+        the heads of extra sources)."""
         self.config = config
-        self.loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
+        self.pos_weight = pos_weight
         self.history: list[dict[str, float]] = []
         self.history_file: str | None = None
         """Where rank 0 writes :attr:`history` when training ends."""
@@ -95,19 +107,32 @@ class FineTuner(L.LightningModule):
         """The training loss, its classification part and, with EAR (``ear_weight > 0``),
         the attention entropy: loss = classification - ear_weight * entropy."""
         weight = self.config.ear_weight
-        logits, attentions = self.model.forward_with_attentions(
-            batch["input_ids"], batch["attention_mask"], attentions=weight > 0
-        )
+        with self.upper(batch):
+            logits, attentions = self.model.forward_with_attentions(
+                batch["input_ids"], batch["attention_mask"], attentions=weight > 0
+            )
         classification = self.masked_loss(logits.float(), batch["labels"])
         if not weight:
             return classification, classification, None
         entropy = attention_entropy([a.float() for a in attentions], batch["attention_mask"])
         return classification - weight * entropy, classification, entropy
 
+    def upper(self, batch: dict) -> AbstractContextManager[None]:
+        """Where the model runs: on the batch's cached frozen-layer output, or whole."""
+        if self.frozen is None:
+            return nullcontext()
+        return self.frozen.upper(batch["states"])
+
     def masked_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Mean binary cross-entropy over the known labels (``nan`` marks an unknown one)."""
         known = ~torch.isnan(labels)
-        losses = self.loss_fn(logits, torch.nan_to_num(labels)) * known
+        weight = None
+        if self.pos_weight is not None:  # validation scores the first columns alone
+            weight = self.pos_weight[: logits.shape[1]].to(logits.device)
+        losses = nn.functional.binary_cross_entropy_with_logits(
+            logits, torch.nan_to_num(labels), pos_weight=weight, reduction="none"
+        )
+        losses = losses * known
         return losses.sum() / known.sum().clamp(min=1)
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
@@ -119,7 +144,9 @@ class FineTuner(L.LightningModule):
         return loss
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
-        logits = self.model(batch["input_ids"], batch["attention_mask"]).float()
+        with self.upper(batch):
+            logits = self.model(batch["input_ids"], batch["attention_mask"])
+        logits = logits[:, : self.scored].float()
         loss = self.masked_loss(logits, batch["labels"])
         self.log(
             "val_loss",

@@ -28,6 +28,7 @@ import pandas as pd
 
 from odio.config import RunConfig
 from odio.data.labelled import LabelledData
+from odio.errors import OdioError
 from odio.files import check_replaceable, replacing
 from odio.inference.detector import Detector
 from odio.metrics import decide
@@ -59,8 +60,9 @@ class TrainedRun:
     """The settings resolved for the run's labels."""
     metrics: dict[str, Any]
     """``metrics.json``: every score in its nested form; the typed fields read it."""
-    oof_predictions: pd.DataFrame
-    """``oof.csv``: row, id, fold, text, and per label truth, probability and decision."""
+    oof_predictions: pd.DataFrame | None
+    """``oof.csv``: row, id, fold, text, and per label truth, probability and decision
+    (``None`` for one model on every row, ``cv.folds: 1``)."""
     test_predictions: pd.DataFrame | None
     """``test_predictions.csv``, when a test set was given."""
     info: dict[str, Any] = field(repr=False)
@@ -98,12 +100,16 @@ class TrainedRun:
     @cached_property
     def cv(self) -> dict[str, MeanStd]:
         """Mean ± std over folds of the headline metric, ``macro_f1`` and ``main_f1``."""
-        return {name: MeanStd(**value) for name, value in self.metrics["cv"].items()}
+        return {name: MeanStd(**value) for name, value in self.metrics.get("cv", {}).items()}
 
     @cached_property
     def oof(self) -> ScorePair:
         """Out-of-fold scores of the training rows (each scored by the model that did not
         see it)."""
+        if "oof" not in self.metrics:
+            raise OdioError(
+                "a run of one model on every row (cv.folds: 1) has no out-of-fold scores"
+            )
         return ScorePair.from_dict(self.metrics["oof"])
 
     @cached_property
@@ -141,7 +147,8 @@ class TrainedRun:
         start = time.perf_counter()
         with replacing(out_dir, what="the run", kind="run") as tmp:
             self.config.to_yaml(tmp / "config.yaml")
-            self.oof_predictions.to_csv(tmp / "oof.csv", index=False)
+            if self.oof_predictions is not None:
+                self.oof_predictions.to_csv(tmp / "oof.csv", index=False)
             if self.test_predictions is not None:
                 self.test_predictions.to_csv(tmp / "test_predictions.csv", index=False)
             self.write_model(tmp / "model")

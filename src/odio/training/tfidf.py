@@ -30,9 +30,15 @@ class TfidfTrainer:
 
     backend = "tfidf"
 
-    def __init__(self, config: TfidfConfig | None = None, seed: int = 42) -> None:
+    def __init__(
+        self,
+        config: TfidfConfig | None = None,
+        seed: int = 42,
+        labels: Sequence[str] | None = None,
+    ) -> None:
         self.config = config or TfidfConfig()
         self.seed = seed
+        self.labels = None if labels is None else list(labels)
 
     def encode(self, texts: Sequence[str]) -> list[str]:
         """TF-IDF reads normalised texts as they are."""
@@ -56,6 +62,12 @@ class TfidfTrainer:
         weight ``p`` and a negative with weight ``1 - p`` (the cross-entropy against soft
         targets), without class re-weighting, so the model learns those probabilities.
 
+        ``Y`` may have more columns than the run's ``labels``: each further column is an
+        extra source's own label (``head: own``, see :class:`odio.training.cv.TrainingRows`),
+        fitted on that source's rows alone; its probability is then a feature of every
+        label's model. A source model never sees the main file's rows, so its probabilities
+        for them are out-of-sample, as they will be for new tweets.
+
         The solver runs with one BLAS thread: liblinear's dot products then add up in the
         same order on any machine, so the fitted weights do not depend on the number of
         cores or on the engine running the fold (with 2 threads they moved by ~1e-9), and
@@ -70,33 +82,47 @@ class TfidfTrainer:
         vectorizers = build_vectorizers(self.config)
         for vectorizer in vectorizers.values():
             vectorizer.fit(inputs)
-        model = TfidfModel(
-            self.config, vectorizers, np.zeros((Y.shape[1], 0)), np.zeros(Y.shape[1]), self.seed
-        )
+        main = len(self.labels) if self.labels else Y.shape[1]
+        model = TfidfModel(self.config, vectorizers, np.zeros((main, 0)), np.zeros(main), self.seed)
         X = model.features(inputs)
-        model.coef = np.zeros((Y.shape[1], X.shape[1]))
-        for j in range(Y.shape[1]):
-            rows = slice(None) if known is None else known[:, j]
-            y = Y[rows, j]
-            if soft:
-                model.coef[j], model.intercept[j] = self._fit_soft(X[rows], y)
-                continue
-            if y.min() == y.max():
-                # One class only in this training split: predict its rate, do not crash.
-                rate = np.clip(y.mean(), 1e-6, 1 - 1e-6)
-                model.intercept[j] = np.log(rate / (1 - rate))
-                log.warning("label %d has a single class in this training split", j)
-                continue
-            clf = LogisticRegression(
-                C=self.config.C,
-                class_weight=self.config.class_weight,
-                solver="liblinear",
-                max_iter=self.config.max_iter,
-                random_state=self.seed,
-            ).fit(X[rows], y)
-            model.coef[j] = clf.coef_[0]
-            model.intercept[j] = clf.intercept_[0]
+        own = [  # the sources' own labels that have rows of both classes to learn from
+            j
+            for j in range(main, Y.shape[1])
+            if known is not None and len(set(Y[known[:, j], j].tolist())) == 2
+        ]
+        if own:
+            source_coef = np.zeros((len(own), X.shape[1]))
+            source_intercept = np.zeros(len(own))
+            for k, j in enumerate(own):
+                source_coef[k], source_intercept[k] = self._fit_label(X, Y, known, j, soft)
+            model.sources = (source_coef, source_intercept)
+            X = model.with_sources(X)
+        model.coef = np.zeros((main, X.shape[1]))
+        for j in range(main):
+            model.coef[j], model.intercept[j] = self._fit_label(X, Y, known, j, soft)
         return Fitted(model, [])
+
+    def _fit_label(
+        self, X: Any, Y: np.ndarray, known: np.ndarray | None, j: int, soft: bool
+    ) -> tuple[np.ndarray, float]:
+        """Label ``j``'s weights and intercept, fitted on the rows where it is known."""
+        rows = slice(None) if known is None else known[:, j]
+        y = Y[rows, j]
+        if soft:
+            return self._fit_soft(X[rows], y)
+        if y.min() == y.max():
+            # One class only in this training split: predict its rate, do not crash.
+            rate = np.clip(y.mean(), 1e-6, 1 - 1e-6)
+            log.warning("label %d has a single class in this training split", j)
+            return np.zeros(X.shape[1]), float(np.log(rate / (1 - rate)))
+        clf = LogisticRegression(
+            C=self.config.C,
+            class_weight=self.config.class_weight,
+            solver="liblinear",
+            max_iter=self.config.max_iter,
+            random_state=self.seed,
+        ).fit(X[rows], y)
+        return clf.coef_[0], float(clf.intercept_[0])
 
     def _fit_soft(self, X: Any, p: np.ndarray) -> tuple[np.ndarray, float]:
         """A logistic regression on soft targets: each row twice, as 1 (weight p) and 0."""

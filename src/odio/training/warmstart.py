@@ -22,7 +22,7 @@ from odio.errors import OdioError
 from odio.models.modelconfig import child, find_model_dir, read_config, read_json_object
 from odio.models.protocols import HEAD_CONFIG
 
-__all__ = ["InitSource", "init_source"]
+__all__ = ["InitSource", "init_source", "refuse_init_trained_on"]
 
 log = logging.getLogger(__name__)
 
@@ -108,3 +108,24 @@ def _same_model(a: str, b: str) -> bool:
         return True
     pa, pb = Path(a).expanduser(), Path(b).expanduser()
     return pa.exists() and pb.exists() and pa.resolve() == pb.resolve()
+
+
+def refuse_init_trained_on(init: str | Path, sha256: str) -> None:
+    """Refuse an ``--init`` model trained on the very file this run cross-validates: its
+    weights have seen every fold's held-out rows with their labels, so the out-of-fold
+    scores (and the thresholds tuned on them) would be optimistic. Stage 1 of a staged
+    schedule trains on the other sources alone (``benchmarks/recipe_stage1.yaml``).
+
+    >>> refuse_init_trained_on("no/such/run", "0" * 64)  # checked later by init_source
+    """
+    try:
+        config = read_config(find_model_dir(init))
+    except OdioError:
+        return  # init_source says what is wrong with it
+    training = config.get("training") or {}
+    if isinstance(training, dict) and training.get("train_sha256") == sha256:
+        raise OdioError(
+            f"init: {init} was trained on this training file (same sha256): every fold's "
+            "held-out rows were in its training set, so out-of-fold scores would be "
+            "optimistic; train stage 1 on the other sources alone"
+        )
