@@ -190,7 +190,7 @@ def load_labelled(
         sha256=digest,
         id_column=id_column,
     )
-    texts = kept[config.text_column].tolist()
+    texts = join_contexts(kept[config.text_column].tolist(), None)  # no mark in a tweet
     contexts = None
     if config.context.enabled:
         found, context_report = contexts_of(
@@ -280,7 +280,7 @@ def load_source(source: SourceConfig, data: DataConfig) -> LabelledData:
         sha256=file_digest(source.path),
     )
     return LabelledData(
-        texts=kept[config.text_column].tolist(),
+        texts=join_contexts(kept[config.text_column].tolist(), None),
         Y=Y,
         labels=wanted,
         rows=rows,

@@ -34,6 +34,7 @@ from odio.data.tables import (
 from odio.errors import OdioError
 from odio.files import staging_file
 from odio.inference.detector import Detector
+from odio.text.context import join_contexts
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +275,7 @@ def _score_chunk(
     P = np.full((len(chunk), len(detector.labels)), np.nan)
     if ok.any():
         kept = None if contexts is None else [c for c, yes in zip(contexts, ok, strict=True) if yes]
-        P[ok] = detector.predict_proba(texts[ok].tolist(), kept)
+        P[ok] = detector.predict_proba(join_contexts(texts[ok].tolist(), kept))
     D = detector.decide(np.nan_to_num(P))
     out = chunk.copy()
     for j, label in enumerate(detector.labels):

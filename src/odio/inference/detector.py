@@ -19,7 +19,7 @@ from odio.metrics import DECISION_RULES, decide
 from odio.models import modeldir
 from odio.models.blend import Blend
 from odio.models.protocols import TextModel
-from odio.text.context import join_context, join_contexts
+from odio.text.context import has_context, join_contexts, split_context
 from odio.text.preprocess import PreprocessOptions
 
 if TYPE_CHECKING:
@@ -141,14 +141,21 @@ class Detector:
         one tokenisation, and score length-sorted batches padded to their longest row.
 
         Args:
-            texts: the tweets.
+            texts: the tweets, or (with ``context`` left out) tweets already joined with
+                their context by :func:`odio.text.context.join_context`, as the server's
+                batcher hands them over.
             context: each tweet's conversation context (what it replies to or quotes;
                 ``None`` or empty where it has none), read apart from the tweet by a model
-                trained with context (:attr:`uses_context`) and ignored by the others.
+                trained with context (:attr:`uses_context`) and left out for the others
+                (whose ``config.json`` says they were trained without).
         """
         if isinstance(texts, str):
             raise TypeError("predict_proba takes a list of texts; use predict for one text")
-        return self.model.predict_proba(join_contexts(texts, _listed(context, len(texts))))
+        if context is not None:
+            texts = join_contexts(texts, _listed(context, len(texts)))
+        if "data" in self.info and not self.uses_context and any(map(has_context, texts)):
+            texts = [split_context(text)[0] for text in texts]
+        return self.model.predict_proba(texts)
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
         """0/1 decisions for probabilities from :meth:`predict_proba`, under the decision
@@ -211,11 +218,11 @@ class Detector:
         if isinstance(texts, str):
             if context is not None and not isinstance(context, str):
                 raise TypeError("one text takes one context (a str or None)")
-            P = self.predict_proba([join_context(texts, context)])
+            P = self.predict_proba(join_contexts([texts], [context]))
         else:
             if isinstance(context, str):
                 raise TypeError("a list of texts takes a list of contexts, one per text")
-            P = self.predict_proba(list(texts), context)
+            P = self.predict_proba(join_contexts(texts, _listed(context, len(texts))))
         D = self.decide(P)
         out = [
             Prediction(

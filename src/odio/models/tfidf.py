@@ -141,10 +141,12 @@ class TfidfModel:
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
         """The ``(n, n_features)`` TF-IDF matrix: the vectorizers' blocks side by side.
 
-        A member without a context block reads each text whole (a context it is given adds
-        nothing: U+001E is whitespace to both analyzers); one with a block reads the tweet
-        with the tweet's vectorizers and the context with the context's."""
+        A member without a context block reads the tweets alone (a context it is given
+        is left out); one with a block reads the tweet with the tweet's vectorizers and the
+        context with the context's."""
         if not self.uses_context:
+            if any(has_context(t) for t in texts):
+                texts = [split_context(t)[0] for t in texts]
             return sp.hstack([v.transform(texts) for v in self.vectorizers.values()]).tocsr()
         parts = [split_context(t) for t in texts]
         tweets, contexts = [p[0] for p in parts], [p[1] for p in parts]

@@ -98,7 +98,7 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
     settings = settings or ServeSettings()
     admission = Admission(settings.max_queued)
     lanes = {"/v1/predict": admission, "/v1/explain": Admission(settings.max_explain_queued)}
-    batcher = Batcher(
+    batcher = Batcher(  # texts joined with their context (odio.text.context)
         detector.predict_proba, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms
     )
     explainer = ExplainLane(detector, batcher, max_words=settings.max_explain_words)

@@ -38,23 +38,27 @@ space)."""
 def join_context(text: str, context: str | None) -> str:
     """``text`` followed by its ``context``; ``text`` itself when the context is empty.
 
+    A :data:`CONTEXT_MARK` inside either part becomes a space (what normalisation made of
+    it before context existed: it is whitespace to ``str.split``).
+
     >>> join_context("tweet", "  ") == "tweet", join_context("a", "b") == "a\\x1eb"
     (True, True)
     """
+    text = text.replace(CONTEXT_MARK, " ") if CONTEXT_MARK in text else text
     if context is None or not isinstance(context, str) or not context.strip():
         return text
-    return text.replace(CONTEXT_MARK, " ") + CONTEXT_MARK + context.replace(CONTEXT_MARK, " ")
+    return text + CONTEXT_MARK + context.replace(CONTEXT_MARK, " ")
 
 
 def join_contexts(texts: Sequence[str], contexts: Sequence[str | None] | None) -> list[str]:
     """:func:`join_context` of every text with the context at its position (``None``: no
-    context for any).
+    context for any; the texts are still cleared of the mark).
 
     >>> join_contexts(["a", "b"], [None, "c"]) == ["a", "b\\x1ec"]
     True
     """
     if contexts is None:
-        return list(texts)
+        return [join_context(t, None) for t in texts]
     if len(contexts) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(contexts)} contexts")
     return [join_context(t, c) for t, c in zip(texts, contexts, strict=True)]
