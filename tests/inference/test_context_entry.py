@@ -230,6 +230,8 @@ def test_odio_predict_with_context(context_run, context_files, tmp_path, capsys)
         == 2
     )
     assert "give one per --text" in capsys.readouterr().err
+    ray = ["predict", str(context_run), "x.csv", "--engine", "ray", "--context", "refs.csv"]
+    assert main(ray) == 2 and "does not read conversation context" in capsys.readouterr().err
 
 
 def test_http_predict_with_context(context_run):

@@ -118,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
     if args.engine == "ray":
         if args.text is not None:
             raise OdioError("--engine ray scores files; score --text here")
+        if flags.given_settings(args, CONTEXT) or args.context_text:
+            raise OdioError("--engine ray does not read conversation context; score here")
         return _run_on_ray(args)
     detector = common.load_detector(args)
     if args.text is not None:
