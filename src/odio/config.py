@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from odio.errors import OdioError
 from odio.metrics import DATATHON_LABELS, check_objective
@@ -36,6 +36,7 @@ __all__ = [
     "AugmentConfig",
     "CVConfig",
     "ChecksConfig",
+    "ContextConfig",
     "DataConfig",
     "RunConfig",
     "SourceConfig",
@@ -57,6 +58,9 @@ FLAGS: dict[str, str] = {
     "data.positive": "--positive",
     "data.id_column": "--id-column",
     "data.sep": "--sep",
+    "data.context.path": "--context",
+    "data.context.column": "--context-column",
+    "data.context.ref_column": "--context-ref-column",
     "metric": "--metric",
     "thresholds.objective": "--threshold-objective",
     "thresholds.decision_rule": "--decision-rule",
@@ -125,6 +129,54 @@ class SourceConfig(_Settings):
     """As data.encoding (default: the run's)."""
 
 
+class ContextConfig(_Settings):
+    """Conversation context: what each tweet replies to or quotes, read with it.
+
+    Off unless ``path`` or ``column`` is set. With ``path``, each row's references (the
+    Datathon's ``conversation_id`` tuples, a plain id, or a list) are looked up in that
+    file; references it lacks are counted and reported, never an error. The models read
+    the context apart from the tweet (see :mod:`odio.text.context`).
+
+    Example:
+        >>> ContextConfig(path="referenced_tweets_data.csv").enabled, ContextConfig().enabled
+        (True, False)
+    """
+
+    path: str | None = None
+    """File of the referenced tweets (e.g. the Datathon's referenced_tweets_data.csv):
+    each row's references are looked up in it (default: no context)."""
+    ref_column: str = "conversation_id"
+    """Column of the data naming each row's referenced tweets: a tuple string such as
+    (1079883904318930944, 1079878275118350336), a plain id, or a list."""
+    id_column: str = "tweet_id"
+    """Column of the context file holding each tweet's id."""
+    text_column: str = "text"
+    """Column of the context file holding each tweet's text."""
+    column: str | None = None
+    """Column of the data holding each row's context as text, instead of a context file
+    (default: none)."""
+    separator: str = " | "
+    """Between the texts of a row's several referenced tweets, kept in their order."""
+
+    @field_validator("path", "column")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("give a file (path) or a column name, or leave it unset")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        """Whether rows get a context."""
+        return bool(self.path or self.column)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ContextConfig:
+        if self.path and self.column:
+            raise ValueError("give a context file (path) or a context column, not both")
+        return self
+
+
 class DataConfig(_Settings):
     """Where the text, the labels and the ids are in a table, and how labels become 0/1.
 
@@ -162,6 +214,9 @@ class DataConfig(_Settings):
     sources: list[SourceConfig] = Field(default_factory=list)
     """Extra training files, each with its own columns and the labels it has; folds and every
     reported score come from the main training file only."""
+    context: ContextConfig = Field(default_factory=ContextConfig)
+    """Conversation context read with each tweet (a file of referenced tweets or a
+    column); extra sources get none."""
 
     @field_validator("labels")
     @classmethod
@@ -191,7 +246,15 @@ class DataConfig(_Settings):
         return [entry.split("=", 1)[0].strip() for entry in self.labels]
 
 
-TRAINED_DATA = ("text_column", "labels", "min_votes", "positive", "label_map", "id_column")
+TRAINED_DATA = (
+    "text_column",
+    "labels",
+    "min_votes",
+    "positive",
+    "label_map",
+    "id_column",
+    "context",
+)
 """The data settings a model keeps from its training, which evaluating it starts from."""
 
 

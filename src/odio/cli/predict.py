@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
+from typing import Any, cast
 
-from odio.cli import common
+from odio.cli import common, flags
 from odio.errors import OdioError
+
+log = logging.getLogger(__name__)
 
 SUMMARY = "score tweets: a file, standard input or --text"
 DESCRIPTION = (
@@ -19,7 +23,12 @@ EXAMPLES = [
     "odio predict runs/tfidf tweets.csv -o scored.csv",
     "odio predict runs/tfidf - < tweets.csv > scored.csv",
     "odio predict runs/tfidf --text 'ándate a tu país' --text 'qué rico el completo'",
+    "odio predict runs/context tweets_test.csv --context referenced_tweets_data.csv",
+    "odio predict runs/context --text 'que se vuelvan todos' --context-text 'llegan 500 migrantes'",
 ]
+TRAINED = "as the model was trained"
+CONTEXT = ("data.context.path", "data.context.column", "data.context.ref_column")
+"""The conversation-context settings ``odio predict`` takes as flags (as ``odio train``)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +64,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sep", help="INPUT's delimiter (default: from its name or header line)")
     parser.add_argument("--chunksize", type=int, default=4096, help="rows per chunk")
     parser.add_argument("--encoding", default="utf-8", help="INPUT's encoding")
+    group = parser.add_argument_group(
+        "conversation context (for a model trained with it; default: as the model was trained, "
+        "its context file when it still exists)"
+    )
+    # an argument group takes arguments as a parser does (it is what add_argument needs)
+    flags.add_setting_flags(cast(argparse.ArgumentParser, group), CONTEXT, default=TRAINED)
+    group.add_argument(
+        "--context-text",
+        action="append",
+        metavar="TEXT",
+        help="with --text: the context of each --text, in order (repeatable)",
+    )
     common.add_threshold_option(parser)
     common.add_runtime_options(parser)
     engine = common.add_engine_options(
@@ -97,10 +118,19 @@ def run(args: argparse.Namespace) -> int:
     if args.engine == "ray":
         if args.text is not None:
             raise OdioError("--engine ray scores files; score --text here")
+        if flags.given_settings(args, CONTEXT) or args.context_text:
+            raise OdioError("--engine ray does not read conversation context; score here")
         return _run_on_ray(args)
     detector = common.load_detector(args)
     if args.text is not None:
-        return _print_texts(args, detector.predict(args.text))
+        contexts = args.context_text
+        if contexts is not None and len(contexts) != len(args.text):
+            raise OdioError(
+                f"{len(args.text)} --text but {len(contexts)} --context-text: give one per --text"
+            )
+        return _print_texts(args, detector.predict(args.text, contexts))
+    if args.context_text is not None:
+        raise OdioError("--context-text goes with --text; for a file give --context-column")
     text_column = args.text_column or detector.info.get("data", {}).get("text_column", "text")
     source = Table(args.input, format=args.format, sep=args.sep, encoding=args.encoding)
     output = args.output or (STDIN if args.input == STDIN else default_output(args.input))
@@ -112,9 +142,35 @@ def run(args: argparse.Namespace) -> int:
         chunksize=args.chunksize,
         out_format=args.output_format,
         progress=not args.quiet,
+        context=context_settings(args, detector),
     )
     print(report.summary(), file=sys.stderr if output == STDIN else sys.stdout)
     return 0
+
+
+def context_settings(args: argparse.Namespace, detector: Any) -> Any:
+    """The context to read with a file: the flags given over the model's own settings; the
+    model's context file only when it still exists (else a warning: scored without)."""
+    from pydantic import ValidationError
+
+    from odio.config import ContextConfig, describe_error
+
+    trained = (detector.info.get("data") or {}).get("context") or {}
+    given = flags.given_settings(args, CONTEXT).get("data", {}).get("context", {})
+    if given.get("path") or given.get("column"):
+        trained = {k: v for k, v in trained.items() if k not in ("path", "column")}
+    try:
+        config = ContextConfig.model_validate({**trained, **given})
+    except ValidationError as exc:
+        raise OdioError(f"context settings: {describe_error(exc)}") from None
+    if config.path and not given.get("path") and not Path(config.path).is_file():
+        log.warning(
+            "the model was trained with the context file %s, which is not here: scoring "
+            "without context (give --context FILE or --context-column COLUMN)",
+            config.path,
+        )
+        return None
+    return config if config.enabled else None
 
 
 def _print_texts(args: argparse.Namespace, predictions: list) -> int:

@@ -21,9 +21,11 @@ import numpy as np
 import pandas as pd
 
 from odio.config import DataConfig, SourceConfig
+from odio.data.context import contexts_of
 from odio.data.labels import positive_rule, read_labels
 from odio.data.tables import Table, not_text, read_table, require_columns
 from odio.errors import OdioError
+from odio.text.context import join_contexts, split_context
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,9 @@ class LoadReport:
     """The first 16 hex digits of the file's SHA-256 (what was trained on, for comparisons)."""
     id_column: str | None = None
     """The column of row ids, if any."""
+    context: dict[str, Any] | None = None
+    """How the conversation context was found (see :class:`odio.data.context.ContextReport`),
+    when the run reads one."""
 
     @property
     def rows_dropped(self) -> int:
@@ -73,7 +78,9 @@ class LabelledData:
     """Texts with their 0/1 label matrix, and the table rows they came from.
 
     Attributes:
-        texts: raw tweet texts of the rows kept.
+        texts: raw tweet texts of the rows kept, each joined with its conversation context
+            when the data settings read one (:func:`odio.text.context.join_context`): what
+            the models read.
         Y: ``(n, n_labels)`` int8 matrix of 0/1 labels.
         labels: label names, in column order.
         rows: 0-based positions, in the file, of the rows kept.
@@ -92,6 +99,15 @@ class LabelledData:
     frame: pd.DataFrame
     report: LoadReport
     known: np.ndarray | None = None
+    contexts: list[str | None] | None = None
+    """Each row's conversation context (``None``: none), when the settings read one."""
+
+    @property
+    def tweets(self) -> list[str]:
+        """The raw tweet texts, without their context."""
+        if self.contexts is None:
+            return self.texts
+        return [split_context(text)[0] for text in self.texts]
 
 
 def id_column_of(
@@ -138,6 +154,7 @@ def load_labelled(
         (['"hola"', 'chao'], [0, 1], ['7', '8'], ['Odio'])
     """
     config = config or DataConfig()
+    table: Table | None = None
     if isinstance(path, pd.DataFrame):
         frame, name, digest = path.reset_index(drop=True), FRAME_NAME, frame_digest(path)
     else:
@@ -175,14 +192,25 @@ def load_labelled(
         sha256=digest,
         id_column=id_column,
     )
+    texts = join_contexts(kept[config.text_column].tolist(), None)  # no mark in a tweet
+    contexts = None
+    if config.context.enabled:
+        found, context_report = contexts_of(
+            frame, config.context, name=name, source=table, encoding=config.encoding
+        )
+        contexts = [found[i] for i in np.flatnonzero(keep)]
+        texts = join_contexts(texts, contexts)
+        report.context = context_report.as_dict()
+        log.info(context_report.summary())
     return LabelledData(
-        texts=kept[config.text_column].tolist(),
+        texts=texts,
         Y=Y,
         labels=labels,
         rows=positions[keep],
         ids=None if id_column is None else kept[id_column].astype(str).tolist(),
         frame=kept,
         report=report,
+        contexts=contexts,
     )
 
 
@@ -251,7 +279,7 @@ def load_source(source: SourceConfig, data: DataConfig) -> LabelledData:
         sha256=file_digest(source.path),
     )
     return LabelledData(
-        texts=kept[config.text_column].tolist(),
+        texts=join_contexts(kept[config.text_column].tolist(), None),
         Y=Y,
         labels=wanted,
         rows=rows,

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from odio.config import ContextConfig
+from odio.data.context import ContextReport, join_references, read_context_file
 from odio.data.tables import (
     STDIN,
     Table,
@@ -32,6 +34,7 @@ from odio.data.tables import (
 from odio.errors import OdioError
 from odio.files import staging_file
 from odio.inference.detector import Detector
+from odio.text.context import join_contexts
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +49,17 @@ class PredictReport:
     empty: int
     """Rows whose text was empty or not a string: kept, with empty outputs."""
     seconds: float
+    context: ContextReport | None = None
+    """How the rows' conversation context was found, when one was read."""
 
     def summary(self) -> str:
         rate = self.scored / self.seconds if self.seconds else 0.0
-        return (
+        line = (
             f"{self.output}: {self.rows} rows written, {self.scored} scored, "
             f"{self.empty} with an empty text (kept, outputs left empty); "
             f"{self.seconds:.1f}s, {rate:.0f} tweets/s"
         )
+        return line + (f"; {self.context.summary()}" if self.context else "")
 
 
 def predict_file(
@@ -65,6 +71,7 @@ def predict_file(
     chunksize: int = 4096,
     out_format: str | None = None,
     progress: bool = True,
+    context: ContextConfig | None = None,
 ) -> PredictReport:
     """Add ``prob_<label>`` and ``pred_<label>`` columns to every row of a table.
 
@@ -82,6 +89,9 @@ def predict_file(
         chunksize: rows per chunk.
         out_format: the output's format (default: from its name; for ``-``, the input's).
         progress: show the progress bar.
+        context: where each row's conversation context is (a column of the input, or a
+            file of referenced tweets looked up by the ids in ``ref_column``); references
+            not found are counted, warned about once and left out.
 
     Example:
         >>> report = predict_file(Detector.load("runs/example/model"),
@@ -105,13 +115,53 @@ def predict_file(
         staged = None if to_stdout else staging_file(output_path)
     except OSError as exc:
         raise OdioError(f"cannot write in {output_path.parent}: {_reason(exc)}") from None
+    context = context if context is not None and context.enabled else None
+    lookup = read_context_file(context, table.encoding) if context and context.path else None
+    found = None if context is None else ContextReport(str(context.path or context.column))
     start = time.perf_counter()
     with _ScoredOutput(fmt, output_path, staged, "scoring", progress, start) as out:
         for i, chunk in enumerate(iter_table(table, chunksize=chunksize, as_text=True)):
             if i == 0:
-                require_columns(table, chunk, [text_column])
-            out.write(_score_chunk(detector, chunk, text_column), detector.labels[0], text_column)
-    return out.report("standard output" if to_stdout else str(output_path))
+                needed = [] if context is None else [context.column or context.ref_column]
+                require_columns(table, chunk, [text_column, *needed])
+            contexts = None
+            if context is not None and found is not None:
+                contexts = _chunk_contexts(chunk, context, lookup, found)
+            scored = _score_chunk(detector, chunk, text_column, contexts)
+            out.write(scored, detector.labels[0], text_column)
+    report = out.report("standard output" if to_stdout else str(output_path))
+    if found is not None and found.missing:
+        log.warning(
+            "%s: %d of %d references in %r are not in %s (scored without them)",
+            table.name,
+            found.missing,
+            found.references,
+            context.ref_column if context else "",
+            found.source,
+        )
+    report.context = found
+    return report
+
+
+def _chunk_contexts(
+    chunk: pd.DataFrame,
+    context: ContextConfig,
+    lookup: dict[str, str] | None,
+    found: ContextReport,
+) -> list[str | None]:
+    """The contexts of a chunk's rows; ``found`` adds up what was found."""
+    if context.column:
+        contexts = [str(c) if is_text(c) else None for c in chunk[context.column]]
+        given = sum(c is not None for c in contexts)
+        found.rows += len(contexts)
+        found.rows_with_references += given
+        found.rows_with_context += given
+        return contexts
+    cells = list(chunk[context.ref_column])
+    contexts, part = join_references(cells, lookup or {}, context.separator)
+    for key in ("rows", "rows_with_references", "rows_with_context", "references", "missing"):
+        setattr(found, key, getattr(found, key) + getattr(part, key))
+    return contexts
 
 
 class _ScoredOutput:
@@ -214,12 +264,18 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _score_chunk(detector: Detector, chunk: pd.DataFrame, text_column: str) -> pd.DataFrame:
+def _score_chunk(
+    detector: Detector,
+    chunk: pd.DataFrame,
+    text_column: str,
+    contexts: list[str | None] | None = None,
+) -> pd.DataFrame:
     texts = chunk[text_column]
     ok = texts.map(is_text).to_numpy()
     P = np.full((len(chunk), len(detector.labels)), np.nan)
     if ok.any():
-        P[ok] = detector.predict_proba(texts[ok].tolist())
+        kept = None if contexts is None else [c for c, yes in zip(contexts, ok, strict=True) if yes]
+        P[ok] = detector.predict_proba(join_contexts(texts[ok].tolist(), kept))
     D = detector.decide(np.nan_to_num(P))
     out = chunk.copy()
     for j, label in enumerate(detector.labels):

@@ -19,6 +19,7 @@ from odio.metrics import DECISION_RULES, decide
 from odio.models import modeldir
 from odio.models.blend import Blend
 from odio.models.protocols import TextModel
+from odio.text.context import has_context, join_contexts, split_context
 from odio.text.preprocess import PreprocessOptions
 
 if TYPE_CHECKING:
@@ -125,12 +126,35 @@ class Detector:
         """What runs the model: ``scikit-learn``, ``torch``, ``onnx`` (joined for a stack)."""
         return self.model.runtime
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    @property
+    def uses_context(self) -> bool:
+        """Whether the model was trained with conversation context (``data.context``)."""
+        context = (self.info.get("data") or {}).get("context") or {}
+        return isinstance(context, dict) and bool(context.get("path") or context.get("column"))
+
+    def predict_proba(
+        self, texts: Sequence[str], context: Sequence[str | None] | None = None
+    ) -> np.ndarray:
         """``(n, n_labels)`` probabilities of raw texts, in input order.
 
         Texts are normalised once; members sharing a tokenizer (the folds of a run) share
         one tokenisation, and score length-sorted batches padded to their longest row.
+
+        Args:
+            texts: the tweets, or (with ``context`` left out) tweets already joined with
+                their context by :func:`odio.text.context.join_context`, as the server's
+                batcher hands them over.
+            context: each tweet's conversation context (what it replies to or quotes;
+                ``None`` or empty where it has none), read apart from the tweet by a model
+                trained with context (:attr:`uses_context`) and left out for the others
+                (whose ``config.json`` says they were trained without).
         """
+        if isinstance(texts, str):
+            raise TypeError("predict_proba takes a list of texts; use predict for one text")
+        if context is not None:
+            texts = join_contexts(texts, _listed(context, len(texts)))
+        if "data" in self.info and not self.uses_context and any(map(has_context, texts)):
+            texts = [split_context(text)[0] for text in texts]
         return self.model.predict_proba(texts)
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
@@ -164,23 +188,41 @@ class Detector:
         )
 
     @overload
-    def predict(self, texts: str) -> Prediction: ...  # type: ignore[overload-overlap]
+    def predict(  # type: ignore[overload-overlap]
+        self, texts: str, context: str | None = None
+    ) -> Prediction: ...
 
     @overload
-    def predict(self, texts: Sequence[str]) -> list[Prediction]: ...
+    def predict(
+        self, texts: Sequence[str], context: Sequence[str | None] | None = None
+    ) -> list[Prediction]: ...
 
-    def predict(self, texts: str | Sequence[str]) -> Prediction | list[Prediction]:
+    def predict(
+        self, texts: str | Sequence[str], context: str | Sequence[str | None] | None = None
+    ) -> Prediction | list[Prediction]:
         """Per text a :class:`Prediction`: ``{"probabilities": {label: p}, "decisions":
         {label: bool}}``, also as attributes; one text gives one Prediction.
+
+        ``context`` is the conversation context: for one text, the text it answers; for a
+        list, one per text (``None`` where a text has none); see :meth:`predict_proba`.
 
         Example:
             >>> Detector.load("runs/example").predict("qué rico el completo").positive
             ... # doctest: +SKIP
             []
+            >>> Detector.load("runs/context").predict(
+            ...     "que se vuelvan todos", context="llegan 500 migrantes al norte")
+            ... # doctest: +SKIP
         """
         single = isinstance(texts, str)
-        batch = [texts] if isinstance(texts, str) else list(texts)
-        P = self.predict_proba(batch)
+        if isinstance(texts, str):
+            if context is not None and not isinstance(context, str):
+                raise TypeError("one text takes one context (a str or None)")
+            P = self.predict_proba(join_contexts([texts], [context]))
+        else:
+            if isinstance(context, str):
+                raise TypeError("a list of texts takes a list of contexts, one per text")
+            P = self.predict_proba(join_contexts(texts, _listed(context, len(texts))))
         D = self.decide(P)
         out = [
             Prediction(
@@ -326,3 +368,15 @@ class Detector:
             decision_rule=config.get("decision_rule", "independent"),
             info={k: v for k, v in config.items() if k not in modeldir.OWN_KEYS},
         )
+
+
+def _listed(context: Sequence[str | None] | None, n: int) -> list[str | None] | None:
+    """``context`` as a list of ``n``, checked (a mismatch is an :class:`OdioError`)."""
+    if context is None:
+        return None
+    if isinstance(context, str):
+        raise TypeError("give one context per text (a list), not a single str")
+    listed = list(context)
+    if len(listed) != n:
+        raise OdioError(f"{n} texts but {len(listed)} contexts: give one per text (None: none)")
+    return listed

@@ -191,7 +191,9 @@ def write_evaluation(
     columns: dict[str, Any] = {"row": data.rows}
     if data.ids is not None:
         columns[data.report.id_column or "id"] = data.ids
-    columns["text"] = data.texts
+    columns["text"] = data.tweets
+    if data.contexts is not None:
+        columns["context"] = data.contexts
     for j, label in enumerate(labels):
         columns[f"true_{label}"] = Y[:, j]
     for j, label in enumerate(labels):

@@ -3,11 +3,18 @@
 A strong, fast baseline that shares the harness with the encoders. Fitted by
 :class:`odio.training.tfidf.TfidfTrainer`; saved without pickle: vocabularies and settings
 in JSON, arrays in safetensors.
+
+When the training texts carry conversation context (:mod:`odio.text.context`), the member
+has a second block of features: the context's character and word n-grams, from vectorizers
+of their own (``context_char``, ``context_word``) fitted on the contexts, so that "odio" in
+the tweet and "odio" in the tweet it answers are different features. A member fitted
+without context has no such block and reads every text whole, exactly as before.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,19 +26,62 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from odio.config import TfidfConfig
 from odio.errors import OdioError
 from odio.models.modelconfig import check_member, first_line, read_json_object
+from odio.text.context import has_context, split_context
 
 MEMBER_CONFIG, VOCABULARY, WEIGHTS = "config.json", "vocabulary.json", "weights.safetensors"
 """The files of a TF-IDF member folder."""
+log = logging.getLogger(__name__)
+
 TOKEN_PATTERN = r"(?u)\b\w+\b"  # keep one-letter words: "q", "k", "wn" matter in tweets
+CONTEXT_PREFIX = "context_"
+"""Names the vectorizers of the context block (``context_char``, ``context_word``)."""
 
 
-def build_vectorizers(config: TfidfConfig) -> dict[str, TfidfVectorizer]:
+def build_vectorizers(config: TfidfConfig, *, context: bool = False) -> dict[str, TfidfVectorizer]:
     """The unfitted ``char`` (``char_wb``) and ``word`` vectorizers of ``config``, in the
-    order their features are stacked.
+    order their features are stacked; with ``context``, then the same two for the context.
 
-    >>> list(build_vectorizers(TfidfConfig()))
-    ['char', 'word']
+    >>> list(build_vectorizers(TfidfConfig())), len(build_vectorizers(TfidfConfig(), context=True))
+    (['char', 'word'], 4)
     """
+    tweet = _vectorizers(config)
+    if not context:
+        return tweet
+    return {**tweet, **{CONTEXT_PREFIX + k: v for k, v in _vectorizers(config).items()}}
+
+
+def fit_vectorizers(config: TfidfConfig, texts: Sequence[str]) -> dict[str, TfidfVectorizer]:
+    """The vectorizers of ``config`` fitted on ``texts``: the tweet block on the tweets, and,
+    when some texts carry a context, the context block on those contexts (left out, with a
+    warning, when they hold no n-gram seen ``min_df`` times).
+
+    >>> fitted = fit_vectorizers(TfidfConfig(min_df=1), ["hola\x1ete odio", "chao"])
+    >>> list(fitted), "odio" in fitted["context_word"].vocabulary_
+    (['char', 'word', 'context_char', 'context_word'], True)
+    """
+    if not any(has_context(t) for t in texts):
+        vectorizers = build_vectorizers(config)
+        for vectorizer in vectorizers.values():
+            vectorizer.fit(texts)
+        return vectorizers
+    tweets, contexts = zip(*(split_context(t) for t in texts), strict=True)
+    vectorizers = build_vectorizers(config, context=True)
+    given = [c for c in contexts if c]
+    for key, vectorizer in vectorizers.items():
+        if not key.startswith(CONTEXT_PREFIX):
+            vectorizer.fit(tweets)
+            continue
+        try:
+            vectorizer.fit(given)
+        except ValueError:  # no context n-gram reaches min_df: no block to learn from
+            log.warning(
+                "the contexts hold no n-gram seen %d times: no context features", config.min_df
+            )
+            return {k: v for k, v in vectorizers.items() if not k.startswith(CONTEXT_PREFIX)}
+    return vectorizers
+
+
+def _vectorizers(config: TfidfConfig) -> dict[str, TfidfVectorizer]:
     common = {"sublinear_tf": True, "lowercase": True, "dtype": np.float64}
     return {
         "char": TfidfVectorizer(
@@ -89,9 +139,29 @@ class TfidfModel:
         self.n_labels = len(intercept)
         self.sources = sources
 
+    @property
+    def uses_context(self) -> bool:
+        """Whether it has a block of context features (it was fitted with context)."""
+        return any(key.startswith(CONTEXT_PREFIX) for key in self.vectorizers)
+
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """The ``(n, n_features)`` TF-IDF matrix: the vectorizers' blocks side by side."""
-        return sp.hstack([v.transform(texts) for v in self.vectorizers.values()]).tocsr()
+        """The ``(n, n_features)`` TF-IDF matrix: the vectorizers' blocks side by side.
+
+        A member without a context block reads the tweets alone (a context it is given
+        is left out); one with a block reads the tweet with the tweet's vectorizers and the
+        context with the context's."""
+        if not self.uses_context:
+            if any(has_context(t) for t in texts):
+                texts = [split_context(t)[0] for t in texts]
+            return sp.hstack([v.transform(texts) for v in self.vectorizers.values()]).tocsr()
+        parts = [split_context(t) for t in texts]
+        tweets, contexts = [p[0] for p in parts], [p[1] for p in parts]
+        return sp.hstack(
+            [
+                v.transform(contexts if key.startswith(CONTEXT_PREFIX) else tweets)
+                for key, v in self.vectorizers.items()
+            ]
+        ).tocsr()
 
     def decision_function(self, texts: Sequence[str]) -> np.ndarray:
         """Logits ``(n, n_labels)``."""
@@ -126,6 +196,7 @@ class TfidfModel:
             "backend": "tfidf",
             "seed": self.seed,
             "config": self.config.model_dump(mode="json"),
+            "context": self.uses_context,
             "sources": 0 if self.sources is None else len(self.sources[1]),
         }
         (directory / MEMBER_CONFIG).write_text(json.dumps(meta, indent=2), encoding="utf-8")
@@ -160,9 +231,14 @@ class TfidfModel:
             raise OdioError(
                 f"{directory / MEMBER_CONFIG}: key 'sources' must be a count, got {n_sources!r}"
             )
+        context = meta.get("context", False)  # members saved before context have no key
+        if not isinstance(context, bool):
+            raise OdioError(
+                f"{directory / MEMBER_CONFIG}: key 'context' must be true or false, got {context!r}"
+            )
         vocab = read_json_object(directory / VOCABULARY, "a TF-IDF vocabulary")
         tensors = load_file(str(directory / WEIGHTS))
-        vectorizers = build_vectorizers(config)
+        vectorizers = build_vectorizers(config, context=context)
         for key in (*vectorizers, "coef", "intercept"):
             name = f"{key}_idf" if key in vectorizers else key
             if name not in tensors:

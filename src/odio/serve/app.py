@@ -5,7 +5,8 @@ starts; each request is validated (:class:`PredictRequest` and the limits of
 :class:`ServeSettings`), passed to :meth:`~odio.inference.detector.Detector.predict_proba`, and
 the probabilities are shaped into the response. Endpoints::
 
-    POST /v1/predict   {"texts": ["...", ...]} -> {"predictions": [{probabilities, decisions}]}
+    POST /v1/predict   {"texts": ["...", ...], "context": ["...", null, ...]?}
+                       -> {"predictions": [{probabilities, decisions}]}
     POST /v1/explain   {"text": "...", "labels": [...]?} -> {words, scores, probabilities, ...}
     GET  /v1/model     labels, thresholds, backend, runtime, preprocessing, metrics, limits
     GET  /healthz      {"status": "ok"}: the process answers (never needs the token)
@@ -67,6 +68,7 @@ from odio.serve.schemas import (
     PredictRequest,
     PredictResponse,
 )
+from odio.text.context import join_contexts
 
 __all__ = ["Admission", "Guard", "check_limits", "create_app", "model_info"]
 
@@ -96,7 +98,7 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
     settings = settings or ServeSettings()
     admission = Admission(settings.max_queued)
     lanes = {"/v1/predict": admission, "/v1/explain": Admission(settings.max_explain_queued)}
-    batcher = Batcher(
+    batcher = Batcher(  # texts joined with their context (odio.text.context)
         detector.predict_proba, max_batch=settings.max_batch, max_wait_ms=settings.max_wait_ms
     )
     explainer = ExplainLane(detector, batcher, max_words=settings.max_explain_words)
@@ -157,13 +159,17 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
         description=(
             f"Up to {settings.max_texts} texts of up to {settings.max_chars} characters; "
             "predictions come back in request order. An empty text (nothing but "
-            "whitespace) is not scored: its probabilities and decisions are null."
+            "whitespace) is not scored: its probabilities and decisions are null. An "
+            "optional context holds each text's conversation context (one per text, null "
+            "where none), under the same limits as the texts."
         ),
     )
     async def predict(request: PredictRequest) -> PredictResponse:
         check_limits(request.texts, settings)
-        texts = request.texts
-        scored = [i for i, text in enumerate(texts) if is_text(text)]
+        if request.context is not None:
+            check_context_limits(request.context, settings)
+        scored = [i for i, text in enumerate(request.texts) if is_text(text)]
+        texts = join_contexts(request.texts, request.context)
         predictions = [Prediction(probabilities=None, decisions=None) for _ in texts]
         if scored:
             # awaited on the event loop: a waiting request holds no thread
@@ -198,6 +204,22 @@ def create_app(detector: Detector, settings: ServeSettings | None = None) -> Fas
         return ExplainResponse.model_validate(explanation.to_dict())  # extra keys ignored
 
     return app
+
+
+def check_context_limits(contexts: list[str | None], settings: ServeSettings) -> None:
+    """A 422 naming the first context over ``max_chars`` (the limit of a text)."""
+    for i, context in enumerate(contexts):
+        if context is not None and len(context) > settings.max_chars:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "string_too_long",
+                        "loc": ("body", "context", i),
+                        "msg": f"context {i} has {len(context)} characters; "
+                        f"at most {settings.max_chars}",
+                    }
+                ]
+            )
 
 
 async def scoring(future: Future[T], field: str) -> T:

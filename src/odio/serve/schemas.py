@@ -4,11 +4,13 @@ on the way out (:mod:`odio.serve.app`).
 Example:
     >>> PredictRequest(texts=["hola"]).texts
     ['hola']
+    >>> PredictRequest(texts=["que se vayan", "hola"], context=["llegan migrantes", None]).context
+    ['llegan migrantes', None]
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 __all__ = ["ExplainRequest", "ExplainResponse", "PredictRequest", "PredictResponse", "Prediction"]
 
@@ -19,6 +21,21 @@ class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     texts: list[StrictStr] = Field(min_length=1, description="raw tweet texts")
+    context: list[StrictStr | None] | None = Field(
+        default=None,
+        description="each text's conversation context (the tweets it replies to or quotes), "
+        "one per text, null or empty where a text has none; read by models trained with "
+        "context, ignored by the others",
+    )
+
+    @model_validator(mode="after")
+    def _one_context_per_text(self) -> PredictRequest:
+        if self.context is not None and len(self.context) != len(self.texts):
+            raise ValueError(
+                f"context must have one entry per text ({len(self.texts)}), got "
+                f"{len(self.context)}; null where a text has none"
+            )
+        return self
 
 
 class Prediction(BaseModel):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from odio.text.context import CONTEXT_MARK, join_context, split_context
 from odio.text.options import DEFAULT_OPTIONS, PreprocessOptions
 from odio.text.steps import (
     MAX_NORMALISED_CHARS,
@@ -86,7 +87,8 @@ def preprocess_tweet(text: str, options: PreprocessOptions | None = None) -> str
 
     Every step takes time linear in the text's length (the steps are :data:`STEPS`).
 
-    Applying the function to its own output returns it unchanged.
+    Applying the function to its own output returns it unchanged. A tweet joined with its
+    conversation context (:func:`odio.text.context.join_context`) is normalised part by part.
 
     Args:
         text: Raw tweet text.
@@ -109,6 +111,9 @@ def preprocess_tweet(text: str, options: PreprocessOptions | None = None) -> str
         )
     if not text:
         return text
+    if CONTEXT_MARK in text:  # a tweet and its context (odio.text.context): each alone
+        tweet, context = split_context(text)
+        return join_context(preprocess_tweet(tweet, options), preprocess_tweet(context, options))
     opts = DEFAULT_OPTIONS if options is None else options
     for option, step in STEPS:
         if option is None or getattr(opts, option):

@@ -23,6 +23,7 @@ import numpy as np
 
 from odio.errors import OdioError
 from odio.extras import require
+from odio.text.context import has_context, split_context
 
 TOKENIZER_FILE = "tokenizer.json"
 """A fast tokenizer's whole pipeline, as ``save_pretrained`` writes it."""
@@ -74,8 +75,8 @@ class SavedTokenizer:
     ``tokenizer_config.json`` holds the padding token and the truncation side. Calling it
     encodes as transformers does for ``tokenizer(texts, truncation=True, max_length=n,
     padding=False)``: longest-first truncation to ``n`` tokens special tokens included, no
-    padding. Like transformers' tokenizers it is not thread-safe (it sets the truncation
-    length of its pipeline).
+    padding; with a ``text_pair``, as ``truncation="only_second"`` does. Like transformers'
+    tokenizers it is not thread-safe (it sets the truncation length of its pipeline).
 
     Args:
         folder: where its files are (they are copied from there by :meth:`save_pretrained`).
@@ -108,24 +109,29 @@ class SavedTokenizer:
     def __call__(
         self,
         texts: Sequence[str],
+        text_pair: Sequence[str] | None = None,
         *,
-        truncation: bool = True,
+        truncation: bool | str = True,
         max_length: int | None = None,
         padding: bool = False,
     ) -> dict[str, list[list[int]]]:
-        """``{"input_ids": ..., "attention_mask": ...}`` of ``texts``, truncated, unpadded."""
+        """``{"input_ids": ..., "attention_mask": ...}`` of ``texts`` (or of the pairs of
+        ``texts`` and ``text_pair``), truncated, unpadded."""
         if not truncation or max_length is None or padding:
             raise ValueError("a SavedTokenizer only truncates to max_length, without padding")
         target = {
             "max_length": max_length,
             "stride": 0,
-            "strategy": "longest_first",
+            "strategy": "only_second" if truncation == "only_second" else "longest_first",
             "direction": self.truncation_side,
         }
         current = self.backend.truncation
         if current is None or {key: current.get(key) for key in target} != target:
             self.backend.enable_truncation(**target)
-        encodings = self.backend.encode_batch(list(texts), add_special_tokens=True)
+        inputs: list[Any] = list(texts)
+        if text_pair is not None:
+            inputs = list(zip(texts, text_pair, strict=True))
+        encodings = self.backend.encode_batch(inputs, add_special_tokens=True)
         return {
             "input_ids": [e.ids for e in encodings],
             "attention_mask": [e.attention_mask for e in encodings],
@@ -179,10 +185,19 @@ def pad_id(tokenizer: Any) -> int:
 
 HEAD_CHARS_PER_TOKEN = 16
 """A long text is tokenised from a head of ``max_length`` times this many characters."""
+PAIR_ROOM = 4
+"""Tokens a tweet's own encoding must leave free for its context to be read with it: the
+pair's extra special tokens (two for RoBERTa, one for BERT) and at least one token."""
 
 
 def encode(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[int]]:
     """Token ids of every text, truncated to ``max_length``, unpadded.
+
+    A text that carries conversation context (:mod:`odio.text.context`) is encoded as a
+    text pair, the tweet first, truncating only the context (``only_second``): the context
+    fills what the tweet leaves of ``max_length``. A tweet that leaves less than
+    :data:`PAIR_ROOM` tokens is read alone. Texts without context are encoded exactly as
+    they were before context existed.
 
     A fast tokenizer tokenises the whole text before it truncates, and keeps the rest as
     overflow: a 10,000-character text cost as much as 80 tweets. So a text longer than
@@ -195,6 +210,8 @@ def encode(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[i
     """
     if not len(texts):
         return []
+    if any(has_context(text) for text in texts):
+        return _encode_pairs(tokenizer, texts, max_length)
     heads = [_head(text, max_length * HEAD_CHARS_PER_TOKEN) for text in texts]
     ids = _ids(tokenizer, heads, max_length)
     short = [i for i, row in enumerate(ids) if len(row) < max_length and heads[i] != texts[i]]
@@ -202,6 +219,27 @@ def encode(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[i
         redone = _ids(tokenizer, [texts[i] for i in short], max_length)
         for i, row in zip(short, redone, strict=True):
             ids[i] = row
+    return ids
+
+
+def _encode_pairs(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[int]]:
+    """:func:`encode` of texts some of which carry a context: tweets alone first, then the
+    pairs of the tweets that leave room for their context."""
+    parts = [split_context(text) for text in texts]
+    ids = encode(tokenizer, [tweet for tweet, _ in parts], max_length)
+    room = max_length - PAIR_ROOM
+    paired = [i for i, (_, ctx) in enumerate(parts) if ctx and len(ids[i]) <= room]
+    if paired:
+        limit = max_length * HEAD_CHARS_PER_TOKEN
+        out = tokenizer(
+            [parts[i][0] for i in paired],
+            [_head(parts[i][1], limit) for i in paired],
+            truncation="only_second",
+            max_length=max_length,
+            padding=False,
+        )
+        for i, row in zip(paired, out["input_ids"], strict=True):
+            ids[i] = list(row)
     return ids
 
 

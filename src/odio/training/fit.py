@@ -258,7 +258,7 @@ def _model_info(
         command += " --config config.yaml  # config.yaml: the settings below"
     return {
         "data": {  # what odio evaluate reads back: TRAINED_DATA, as the training file had it
-            **{key: getattr(config.data, key) for key in TRAINED_DATA},
+            **{key: config.data.model_dump(mode="json")[key] for key in TRAINED_DATA},
             "id_column": train.report.id_column,
             "label_format": train.report.label_format,
         },

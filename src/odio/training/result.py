@@ -178,7 +178,9 @@ def predictions_frame(
         columns[data.report.id_column or "id"] = data.ids
     if fold_ids is not None:
         columns["fold"] = fold_ids
-    columns["text"] = data.texts
+    columns["text"] = data.tweets
+    if data.contexts is not None:
+        columns["context"] = data.contexts
     decisions = decide(P, thresholds, rule)
     for j, label in enumerate(data.labels):
         columns[f"true_{label}"] = data.Y[:, j]

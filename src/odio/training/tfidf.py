@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from odio.config import TfidfConfig
-from odio.models.tfidf import TfidfModel, build_vectorizers
+from odio.models.tfidf import TfidfModel, fit_vectorizers
 from odio.training.trainers import Fitted
 
 log = logging.getLogger(__name__)
@@ -79,9 +79,7 @@ class TfidfTrainer:
     def _fit(self, inputs: Sequence[str], Y: np.ndarray, known: np.ndarray | None) -> Fitted:
         Y = np.atleast_2d(np.asarray(Y, dtype=float))
         soft = not np.isin(Y, (0, 1)).all()
-        vectorizers = build_vectorizers(self.config)
-        for vectorizer in vectorizers.values():
-            vectorizer.fit(inputs)
+        vectorizers = fit_vectorizers(self.config, inputs)
         main = len(self.labels) if self.labels else Y.shape[1]
         model = TfidfModel(self.config, vectorizers, np.zeros((main, 0)), np.zeros(main), self.seed)
         X = model.features(inputs)
