@@ -18,8 +18,8 @@ from odio.data.labelled import load_labelled, load_source
 from odio.errors import OdioError
 from odio.models.heads import EncoderClassifier
 from odio.text.preprocess import preprocess_many
-from odio.training.cv import training_rows
 from odio.training.finetune import EncoderTrainer
+from odio.training.rows import training_rows
 
 LABELS = ["Odio", "Mujeres", "Comunidad LGBTQ+", "Comunidades Migrantes", "Pueblos Originarios"]
 STILL = {"max_epochs": 1, "batch_size": 16, "lr": 1e-12, "warmup": 0.0, "accelerator": "cpu"}

@@ -28,10 +28,10 @@ from odio.data.labelled import LabelledData
 from odio.errors import OdioError
 from odio.metrics import headline, score, tune_thresholds
 from odio.models.blend import Blend
-from odio.text.augment import augment
 from odio.text.preprocess import preprocess_many
 from odio.training.engines import Engine, LocalEngine
 from odio.training.plan import RunPlan
+from odio.training.rows import training_rows
 from odio.training.trainers import Trainer, backend_name
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def cross_validate(
         trainer: fits the members (see :mod:`odio.training.trainers`).
         texts: normalised training texts.
         Y: ``(n, n_labels)`` 0/1 labels; further blocks of ``n_labels`` columns train the
-            heads of extra sources (see :class:`TrainingRows`), never scored.
+            heads of extra sources (see :class:`~odio.training.rows.TrainingRows`), never scored.
         labels: label names.
         fold_ids: fold of every row (from :func:`odio.data.folds.make_folds`); ``-1``
             marks rows of extra sources, in the training set of every fold and never scored
@@ -326,70 +326,6 @@ def fit_folds(
     )
     thresholds = tune_thresholds(train.Y, result.oof, plan.objectives, rule=plan.decision_rule)
     return FoldsFit(result, blend, thresholds)
-
-
-@dataclass
-class TrainingRows:
-    """What every fold trains on: the main file's rows, then the extra sources' rows, then
-    augmented copies, with one block of label columns per head.
-
-    The first block (``len(labels)`` columns) is the run's labels, shared by the main file and
-    the sources with ``head: shared``; each source with ``head: own`` adds a block of the
-    same labels for its rows alone (a head of its own), unknown for every other row.
-    """
-
-    texts: list[str]
-    Y: np.ndarray
-    known: np.ndarray
-    folds: np.ndarray
-    """Fold of every row (``-1``: in every fold's training set, never scored)."""
-    exclude: np.ndarray
-    """The fold whose training set must not hold each row."""
-    heads: list[str] = field(default_factory=lambda: ["main"])
-    """One name per block of label columns, the main head first."""
-
-
-def training_rows(
-    config: RunConfig,
-    train: LabelledData,
-    sources: Sequence[LabelledData],
-    fold_ids: np.ndarray,
-) -> TrainingRows:
-    """The rows of every fold's training set (see :class:`TrainingRows`), augmented as
-    ``config.augment`` says; ``sources`` are loaded from ``config.data.sources``, in order.
-
-    Example:
-        >>> rows = training_rows(config, train, sources, fold_ids)  # doctest: +SKIP
-        >>> rows.heads  # doctest: +SKIP
-        ['main', 'superset_partial.csv [dataset=haternet]']
-    """
-    n = len(train.labels)
-    own = [s.head == "own" for s in config.data.sources[: len(sources)]]
-    heads = ["main", *(s.report.path for s, o in zip(sources, own, strict=True) if o)]
-    width = n * len(heads)
-    blocks_Y, blocks_known = [], []
-    block = 0
-    for data, mine in zip((train, *sources), (False, *own), strict=True):
-        block += mine
-        at = slice(block * n, (block + 1) * n) if mine else slice(0, n)
-        Y = np.zeros((len(data.texts), width), dtype=data.Y.dtype)
-        known = np.zeros(Y.shape, dtype=bool)
-        Y[:, at] = data.Y
-        known[:, at] = True if data.known is None else data.known
-        blocks_Y.append(Y)
-        blocks_known.append(known)
-    texts = [t for data in (train, *sources) for t in data.texts]
-    Y, known = np.vstack(blocks_Y), np.vstack(blocks_known)
-    folds = np.concatenate([fold_ids, *(np.full(len(s.texts), -1) for s in sources)])
-    exclude = folds.copy()
-    if config.augment.active:
-        copies, origin = augment(texts, config.augment.model_dump(), seed=config.cv.seed)
-        log.info("augmentation: %d obfuscated copies of training tweets", len(copies))
-        texts += copies
-        Y, known = np.vstack([Y, Y[origin]]), np.vstack([known, known[origin]])
-        folds = np.concatenate([folds, np.full(len(copies), -1)])
-        exclude = np.concatenate([exclude, exclude[origin]])
-    return TrainingRows(texts, Y, known, folds, exclude, heads)
 
 
 def create_trainer(config: RunConfig) -> Trainer:

@@ -150,7 +150,7 @@ class EncoderTrainer:
 
         ``Y`` may have more columns than the run's labels: each further block of as many
         columns trains a head of its own (an extra source's, see
-        :class:`odio.training.cv.TrainingRows`) on the shared encoder; only the first block's
+        :class:`odio.training.rows.TrainingRows`) on the shared encoder; only the first block's
         head is kept in the member, and validation scores it alone."""
         c = self.config
         L.seed_everything(self.seed, workers=True, verbose=False)

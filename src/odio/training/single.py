@@ -29,8 +29,9 @@ from odio.data.labelled import LabelledData
 from odio.errors import OdioError
 from odio.models.blend import Blend
 from odio.text.preprocess import preprocess_many
-from odio.training.cv import CVResult, FoldResult, FoldsFit, create_trainer, training_rows
+from odio.training.cv import CVResult, FoldResult, FoldsFit, create_trainer
 from odio.training.plan import RunPlan
+from odio.training.rows import training_rows
 
 __all__ = ["fit_single"]
 

@@ -63,7 +63,7 @@ class TfidfTrainer:
         targets), without class re-weighting, so the model learns those probabilities.
 
         ``Y`` may have more columns than the run's ``labels``: each further column is an
-        extra source's own label (``head: own``, see :class:`odio.training.cv.TrainingRows`),
+        extra source's own label (``head: own``, see :class:`odio.training.rows.TrainingRows`),
         fitted on that source's rows alone; its probability is then a feature of every
         label's model. A source model never sees the main file's rows, so its probabilities
         for them are out-of-sample, as they will be for new tweets.
