@@ -35,8 +35,8 @@ def test_random_is_seeded_and_needs_only_the_pool_size():
 
 
 def test_uncertainty_puts_the_tweet_on_a_threshold_first_on_each_label_scale():
-    # tweets 0 and 3 far from both thresholds; tweet 1 at 0.45 on the main label (near 0.5); tweet 2 at 0.19 on the
-    # rare label whose threshold is 0.2: relative to that threshold it is the closest
+    # tweets 0 and 3 far from both thresholds; tweet 1 at 0.45 on the main label (near
+    # 0.5); tweet 2 at 0.19 on the rare label whose threshold is 0.2: relatively the closest
     probs = members([0.05, 0.01], [0.45, 0.01], [0.05, 0.19], [0.99, 0.9])
     assert rank("uncertainty", probs, THRESHOLDS).tolist() == [2, 1, 3, 0]
 
