@@ -27,8 +27,29 @@ def test_the_labels_order_is_kept(sample_frame):
     assert np.allclose(a[..., ::-1], b) and np.allclose(cuts_a[::-1], cuts_b)
 
 
-def test_an_empty_pool_and_too_few_labels(sample_frame):
+def test_an_empty_pool(sample_frame):
     probs, _ = retrain(sample_frame, [], ["Odio"], folds=2)
     assert probs.shape == (2, 0, 1)
-    with pytest.raises(OdioError, match="at least 5"):
-        retrain(pd.DataFrame({"text": ["a", "b"], "Odio": [1, 0]}), ["x"], ["Odio"])
+
+
+def test_a_rare_label_early_in_a_project_means_fewer_folds_not_a_traceback(sample_frame):
+    # one label, three positives: five stratified folds cannot be made (odio.fit would fail
+    # inside the splitter); three can
+    frame = sample_frame.head(12).assign(Odio=[1, 1, 1] + [0] * 9)
+    probs, cuts = retrain(frame, ["hola", "te odio"], ["Odio"], folds=5)
+    assert probs.shape == (3, 2, 1) and cuts.shape == (1,)
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [([1] + [0] * 7, "'Odio' has 1 positive"), ([1] * 7 + [0], "'Odio' has 1 negative")],
+)
+def test_too_few_of_a_class_is_one_clear_error(column, message):
+    frame = pd.DataFrame({"text": [f"tweet {i}" for i in range(8)], "Odio": column})
+    with pytest.raises(OdioError, match=message):
+        retrain(frame, ["x"], ["Odio"])
+
+
+def test_a_label_nobody_marked_is_one_clear_error(sample_frame):
+    with pytest.raises(OdioError, match="cannot retrain yet: .*'Mujeres' has no positive"):
+        retrain(sample_frame.assign(Mujeres=0), ["x"], ["Odio", "Mujeres"])

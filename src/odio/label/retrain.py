@@ -39,30 +39,35 @@ def retrain(
             whose values are all 0 or 1 is read as 0/1), as ``odio label export`` writes.
         pool_texts: the tweets still to label.
         labels: the label columns, the main label first.
-        folds: cross-validation folds (one member per fold); fewer folds when a label has
-            fewer positives than ``folds`` would leave folds without one.
+        folds: cross-validation folds (one member per fold); fewer when a label has fewer
+            positives (or negatives) than ``folds`` (see :func:`usable_folds`), so the
+            first axis of the probabilities may be shorter.
         seed: seed of the fold split and of training.
 
     Returns:
-        ``(member_probs, thresholds)``: ``(folds, len(pool_texts), len(labels))`` fold
+        ``(member_probs, thresholds)``: ``(members, len(pool_texts), len(labels))`` fold
         probabilities and the ``(len(labels),)`` thresholds tuned on the out-of-fold
         predictions, in the order of ``labels``.
 
     Raises:
-        OdioError: too few labelled tweets, or a column is missing (one line).
+        OdioError: too few labelled tweets, a label with fewer than 2 positives or
+            negatives, or a column is missing (one line).
 
     Example:
         >>> frame = pd.DataFrame({"text": ["odio a todos", "buen dia"] * 4, "Odio": [1, 0] * 4})
         >>> retrain(frame, ["hola"], ["Odio"], folds=2)[0].shape
         (2, 1, 1)
     """
+    from odio.config import DataConfig
+    from odio.data.labelled import load_labelled
     from odio.training.fit import fit
 
     labels = list(labels)
-    if len(labelled) < folds:
-        raise OdioError(
-            f"{len(labelled)} labelled tweets: at least {folds} are needed for {folds} folds"
-        )
+    try:
+        Y = load_labelled(labelled, DataConfig(labels=labels), training=True).Y
+    except OdioError as error:
+        raise OdioError(f"cannot retrain yet: {error}") from None
+    folds = usable_folds(Y, labels, folds)
     config: dict[str, Any] = {
         "model": "tfidf",
         "data": {"labels": labels},
@@ -70,6 +75,28 @@ def retrain(
     }
     run = fit(labelled, config, progress=False)
     return member_probabilities(run.model(), pool_texts), thresholds_of(run.thresholds, labels)
+
+
+def usable_folds(Y: np.ndarray, labels: Sequence[str], folds: int) -> int:
+    """``folds``, or fewer when a label has fewer positives (or negatives) than folds.
+
+    Early in a project a label may have two positives: five stratified folds would leave
+    folds without one (and fold models that never saw one), so the folds shrink to the
+    rarest class's count; below two, nothing can be cross-validated.
+
+    >>> usable_folds(np.array([[1], [1], [1], [0], [0], [0], [0]]), ["Odio"], 5)
+    3
+    """
+    positives = Y.sum(axis=0)
+    rarest = np.minimum(positives, len(Y) - positives)
+    worst = int(np.argmin(rarest))
+    if rarest[worst] < 2:
+        kind = "positive" if positives[worst] < 2 else "negative"
+        raise OdioError(
+            f"label {labels[worst]!r} has {int(rarest[worst])} {kind} tweet(s) among the "
+            f"{len(Y)} labelled: at least 2 are needed to retrain (label more, or leave it out)"
+        )
+    return int(min(folds, rarest.min()))
 
 
 def member_probabilities(model: Any, texts: Sequence[str]) -> np.ndarray:
