@@ -80,19 +80,27 @@ def retrain(args: argparse.Namespace) -> None:
         f"{len(judged)} suspects read, {len(flips)} labels flipped "
         f"({flips.groupby('label').size().to_dict()})\n"
     )
+    seeds = list(range(args.seeds))
+    print(f"mean over fold seeds {seeds} (the same folds for every variant of a seed)\n")
     print("| trained on | OOF vs original | OOF vs corrected | test f1_custom | test F1(Odio) |")
     print("|---|---:|---:|---:|---:|")
     for name, frame in variants:
-        run = fit(frame, test, args.folds, 0)
-        oof = run.oof_predictions[[f"prob_{label}" for label in LABELS]].to_numpy()
-        cuts = np.array([run.thresholds[label] for label in LABELS])
-        cells = [
-            score(Y, oof, LABELS, cuts)["f1_custom"],
-            score(Yc, oof, LABELS, cuts)["f1_custom"],
-            run.test.tuned.f1_custom if run.test else float("nan"),
-            run.test.tuned.per_label["Odio"].f1 if run.test else float("nan"),
-        ]
-        print(f"| {name} | " + " | ".join(f"{c:.4f}" for c in cells) + " |", flush=True)
+        cells = []
+        for seed in seeds:
+            run = fit(frame, test, args.folds, seed)
+            oof = run.oof_predictions[[f"prob_{label}" for label in LABELS]].to_numpy()
+            cuts = np.array([run.thresholds[label] for label in LABELS])
+            assert run.test is not None
+            cells.append(
+                [
+                    score(Y, oof, LABELS, cuts)["f1_custom"],
+                    score(Yc, oof, LABELS, cuts)["f1_custom"],
+                    run.test.tuned.f1_custom,
+                    run.test.tuned.per_label["Odio"].f1,
+                ]
+            )
+        mean = np.mean(cells, axis=0)
+        print(f"| {name} | " + " | ".join(f"{c:.4f}" for c in mean) + " |", flush=True)
 
 
 def flip(train: pd.DataFrame, which: pd.DataFrame) -> pd.DataFrame:
@@ -111,6 +119,7 @@ def main() -> None:
     parser.add_argument("--judged", default="/work/notes/suspects.csv", type=Path)
     parser.add_argument("--top", type=int, default=100)
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=1, help="retrain: fold seeds 0..N-1")
     args = parser.parse_args()
     list_suspects(args) if args.step == "list" else retrain(args)
 
