@@ -39,9 +39,9 @@ def retrain(
             whose values are all 0 or 1 is read as 0/1), as ``odio label export`` writes.
         pool_texts: the tweets still to label.
         labels: the label columns, the main label first.
-        folds: cross-validation folds (one member per fold); fewer when a label has fewer
-            positives (or negatives) than ``folds`` (see :func:`usable_folds`), so the
-            first axis of the probabilities may be shorter.
+        folds: cross-validation folds (one member per fold); fewer when the only label
+            has fewer positives (or negatives) than ``folds`` (see :func:`usable_folds`),
+            so the first axis of the probabilities may be shorter.
         seed: seed of the fold split and of training.
 
     Returns:
@@ -50,8 +50,8 @@ def retrain(
         predictions, in the order of ``labels``.
 
     Raises:
-        OdioError: too few labelled tweets, a label with fewer than 2 positives or
-            negatives, or a column is missing (one line).
+        OdioError: too few labelled tweets, a label nobody has marked yet, or a column
+            is missing (one line).
 
     Example:
         >>> frame = pd.DataFrame({"text": ["odio a todos", "buen dia"] * 4, "Odio": [1, 0] * 4})
@@ -67,36 +67,37 @@ def retrain(
         Y = load_labelled(labelled, DataConfig(labels=labels), training=True).Y
     except OdioError as error:
         raise OdioError(f"cannot retrain yet: {error}") from None
-    folds = usable_folds(Y, labels, folds)
+    folds, split = usable_folds(Y, folds)
     config: dict[str, Any] = {
         "model": "tfidf",
         "data": {"labels": labels},
-        "cv": {"folds": folds, "seed": seed},
+        "cv": {"folds": folds, "seed": seed, "split": split},
     }
     run = fit(labelled, config, progress=False)
     return member_probabilities(run.model(), pool_texts), thresholds_of(run.thresholds, labels)
 
 
-def usable_folds(Y: np.ndarray, labels: Sequence[str], folds: int) -> int:
-    """``folds``, or fewer when a label has fewer positives (or negatives) than folds.
+def usable_folds(Y: np.ndarray, folds: int) -> tuple[int, str]:
+    """``(folds, split)`` for ``odio.fit``: fewer folds when one label is too rare for them.
 
-    Early in a project a label may have two positives: five stratified folds would leave
-    folds without one (and fold models that never saw one), so the folds shrink to the
-    rarest class's count; below two, nothing can be cross-validated.
+    Early in a project the one label may have two positives: a stratified split cannot
+    make five folds of them (``odio.fit``'s splitter fails), so the folds shrink to the
+    rarer class's count, and with a single positive (or negative) the split is a plain
+    shuffled one. Several labels keep ``folds``: their iterative stratification copies
+    with a rare label (it warns, as ``odio train`` does).
 
-    >>> usable_folds(np.array([[1], [1], [1], [0], [0], [0], [0]]), ["Odio"], 5)
-    3
+    >>> usable_folds(np.array([[1], [1], [1], [0], [0], [0], [0]]), 5)
+    (3, 'auto')
+    >>> usable_folds(np.array([[1], [0], [0], [0]]), 5)
+    (2, 'kfold')
     """
-    positives = Y.sum(axis=0)
-    rarest = np.minimum(positives, len(Y) - positives)
-    worst = int(np.argmin(rarest))
-    if rarest[worst] < 2:
-        kind = "positive" if positives[worst] < 2 else "negative"
-        raise OdioError(
-            f"label {labels[worst]!r} has {int(rarest[worst])} {kind} tweet(s) among the "
-            f"{len(Y)} labelled: at least 2 are needed to retrain (label more, or leave it out)"
-        )
-    return int(min(folds, rarest.min()))
+    if Y.shape[1] > 1:
+        return folds, "auto"
+    positives = int(Y[:, 0].sum())
+    rarest = min(positives, len(Y) - positives)
+    if rarest >= folds:
+        return folds, "auto"
+    return max(2, rarest), "auto" if rarest >= 2 else "kfold"
 
 
 def member_probabilities(model: Any, texts: Sequence[str]) -> np.ndarray:
