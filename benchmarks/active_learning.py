@@ -144,16 +144,21 @@ def report(frame: pd.DataFrame, out: Path) -> str:
         "|---|---:|---:|",
     ]
     strategies = [s for s in STRATEGIES if s in set(frame["strategy"])]
+    points = sorted(set(frame["labelled"]))
     hits = reached(mean, target)
     per_seed = frame.assign(hit=frame["test_f1_custom"] >= target)
     for strategy in strategies:
         hit = hits.get(strategy)
         seeds = per_seed[(per_seed["strategy"] == strategy) & per_seed["hit"]]
         each = seeds.groupby("seed")["labelled"].min().reindex(sorted(set(frame["seed"])))
-        each_text = ", ".join("-" if np.isnan(v) else str(int(v)) for v in each)
-        share = "-" if hit is None else f"{hit / n:.0%}"
-        lines.append(f"| {strategy} | {hit or 'never'} (per seed: {each_text}) | {share} |")
-    points = sorted(set(frame["labelled"]))
+        each_text = ", ".join(
+            "-" if np.isnan(v) else _reach(int(v), n, points).replace("more than ", ">")
+            for v in each
+        )
+        lines.append(
+            f"| {strategy} | {_reach(hit, n, points)} (per seed: {each_text}) | "
+            f"{'-' if hit is None or _gap(hit, n, points) else f'{hit / n:.0%}'} |"
+        )
     step = max(1, len(points) // 15)  # at most about 15 rows, the first and the last kept
     shown = [p for i, p in enumerate(points) if i % step == 0 or p == n]
     lines += ["", "| labelled | " + " | ".join(strategies) + " |"]
@@ -165,6 +170,17 @@ def report(frame: pd.DataFrame, out: Path) -> str:
         lines.append(f"| {p} | " + " | ".join(cells) + " |")
     plot(mean, strategies, reference, out / "curves.png")
     return "\n".join(lines)
+
+
+def _gap(hit: int, n: int, points: list[int]) -> bool:
+    """Reached only on the full set, after a jump over rounds not run (``--max-labels``)."""
+    return hit == n and len(points) > 1 and n - points[-2] > points[-2] - points[-3]
+
+
+def _reach(hit: int | None, n: int, points: list[int]) -> str:
+    if hit is None:
+        return "never"
+    return f"more than {points[-2]}" if _gap(hit, n, points) else str(hit)
 
 
 def plot(mean: pd.DataFrame, strategies: list[str], reference: float, path: Path) -> None:
