@@ -1,0 +1,1 @@
+"""``odio label``: annotate tweets with a model in the loop (placeholder; label-core's wins)."""
