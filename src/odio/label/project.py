@@ -423,8 +423,8 @@ class Project:
         import pandas as pd
 
         tally: dict[int, dict[str, int]] = {}
-        for tweet, _, marked in self.votes():
-            counts = tally.setdefault(tweet, {ANNOTATORS: 0})
+        for voted, _, marked in self.votes():
+            counts = tally.setdefault(voted, {ANNOTATORS: 0})
             counts[ANNOTATORS] += 1
             for label in marked:
                 counts[label] = counts.get(label, 0) + 1

@@ -179,6 +179,7 @@ async function start() {
     $("who").textContent = "annotator: " + session.annotator;
     $("login").hidden = true;
     $("work").hidden = false;
+    if (document.activeElement && document.activeElement.tagName === "INPUT") document.activeElement.blur();
     buildButtons();
     await step(() => api("GET", "/api/next"));
   } catch (error) {
