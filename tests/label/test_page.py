@@ -65,6 +65,7 @@ def test_keyboard_labels_survive_undo_and_reload_and_two_annotators_export(
     served = serve(project_file, votes=2)
     tab = sign_in(browser, served.url, "ana")
     shows(tab, TWEETS[0][1])
+    expect()(tab.locator("#login")).to_be_hidden()
     expect()(tab.locator("#context")).to_contain_text(TWEETS[0][2])  # the tweet's context
     tab.keyboard.press("1")
     tab.keyboard.press("4")  # Comunidades Migrantes

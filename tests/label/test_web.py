@@ -88,3 +88,16 @@ def test_votes_go_to_several_annotators_then_leave_the_queue(project_file, serve
     assert undone["tweet"]["id"] == first and undone["progress"]["complete"] == 0
     alpha = call(served.url, "/api/agreement")[1]
     assert set(alpha["alpha"]) == set(Project(project_file).labels)
+
+
+def test_a_bug_is_a_500_answer_and_the_server_goes_on(project_file, serve, monkeypatch):
+    served = serve(project_file)
+
+    def broken(self, votes=1):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(Project, "progress", broken)
+    status, answer = call(served.url, "/api/next")
+    assert status == 500 and answer["error"].startswith("internal error")
+    monkeypatch.undo()
+    assert call(served.url, "/api/next")[0] == 200

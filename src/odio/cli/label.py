@@ -24,7 +24,7 @@ EXAMPLES = [
     "odio label init project.db tweets.csv --model runs/tfidf",
     "ODIO_LABEL_TOKEN=secret odio label serve project.db --votes 3",
     "odio label status project.db",
-    "odio label export project.db -o labelled.csv && odio train labelled.csv --min-votes 2",
+    "odio label export project.db -o labelled.csv",
     "odio label retrain project.db --out runs/labelled",
 ]
 LIST_OPTIONS = ("--labels",)

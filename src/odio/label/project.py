@@ -321,12 +321,14 @@ class Project:
     def agreement(self) -> dict[str, float | None]:
         """Krippendorff's alpha of every label (``None`` where it is undefined: too few
         tweets with two votes, or a label nobody marked)."""
-        from odio.label.agreement import krippendorff_alpha
-
         out: dict[str, float | None] = {}
         for label in self.labels:
             table = [row for row in self.vote_table(label) if sum(v is not None for v in row) > 1]
-            value = krippendorff_alpha(table) if table else None
+            value = None
+            if table:
+                from odio.label.agreement import krippendorff_alpha
+
+                value = krippendorff_alpha(table)
             out[label] = None if value is None or value != value else float(value)
         return out
 

@@ -160,6 +160,9 @@ class Handler(BaseHTTPRequestHandler):
             self._json(exc.status, {"error": str(exc)})
         except OdioError as exc:
             self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+        except Exception:  # a bug: logged here, one line for the page, the server goes on
+            log.exception("%s %s failed", method, path)
+            self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error (see log)"})
 
     def _api(self, method: str, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         self._check_token()
