@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import TWEETS
 
+from odio.label.export import export_frame
 from odio.label.project import Project, Tweet
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -115,7 +116,7 @@ def test_keyboard_labels_survive_undo_and_reload_and_two_annotators_export(
     expect()(other.locator("#agreement")).to_contain_text("Odio")
     assert tab.errors == [] and other.errors == []
 
-    frame = Project(project_file).export_frame().set_index("id")
+    frame = export_frame(Project(project_file)).set_index("id")
     labels = Project(project_file).labels
     for tweet in ana:
         key = TWEETS[tweet][0]

@@ -16,7 +16,8 @@ from odio.config import DataConfig
 from odio.data.labelled import load_labelled
 from odio.errors import OdioError
 from odio.label.create import init_project, member_probabilities, review_project
-from odio.label.project import ANNOTATORS, Project
+from odio.label.export import ANNOTATORS, write_export
+from odio.label.project import Project
 from odio.metrics import DATATHON_LABELS
 
 
@@ -87,7 +88,7 @@ def test_export_is_read_back_by_the_training_loader_with_the_right_labels(projec
         for name, labels in zip(names, votes, strict=True):
             project.vote(project.annotator(name), tweet, labels)
     out = tmp_path / "labelled.csv"
-    assert project.export(out) == len(answers)
+    assert write_export(project, out) == len(answers)
     frame = pd.read_csv(out, dtype={"id": str})
     assert list(frame.columns[:2]) == ["id", "text"] and "context" in frame.columns
     assert frame[ANNOTATORS].tolist() == [3, 3, 3, 3]

@@ -173,10 +173,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from odio.label.project import ANNOTATORS, Project
+    from odio.label.export import ANNOTATORS, write_export
+    from odio.label.project import Project
 
     project = Project(args.project)
-    written = project.export(args.output, everything=args.all)
+    written = write_export(project, args.output, everything=args.all)
     print(
         f"{args.output}: {written} tweets, one column per label holding its votes and "
         f"{ANNOTATORS!r}; train with: odio train {args.output} --min-votes 2"
@@ -185,6 +186,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from odio.label.consensus import alphas, disputed
     from odio.label.project import Project
 
     project = Project(args.project)
@@ -196,12 +198,12 @@ def _status(args: argparse.Namespace) -> int:
     for name, n in p["annotators"].items():
         print(f"  {name}: {n['votes']} votes, {n['skips']} skips")
     print("agreement (Krippendorff's alpha):")
-    for label, alpha in project.agreement().items():
+    for label, alpha in alphas(project).items():
         print(f"  {label}: {'n/a (too few shared votes)' if alpha is None else f'{alpha:.3f}'}")
-    disputed = project.disputed(args.top)
-    if disputed:
+    most = disputed(project, args.top)
+    if most:
         print("most disputed tweets:")
-    for item in disputed:
+    for item in most:
         votes = ", ".join(f"{label} {item.get(label, 0)}" for label in project.labels)
         text = " ".join(item["text"].split())
         short = text if len(text) <= 100 else text[:99] + "…"

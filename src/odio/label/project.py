@@ -15,16 +15,14 @@ server or a closed tab loses nothing that was answered. The tables:
 - ``queue``: the position of every tweet in the serving order (best first);
 - ``model``: the fold models' probabilities of every tweet (for re-ranking) and thresholds.
 
-:meth:`Project.export_frame` writes the Datathon vote format: one column per label with the
-number of annotators who marked it, and ``annotators``, the number who voted, which ``odio
-train --min-votes N`` reads as it is.
+:mod:`odio.label.export` writes the Datathon vote format that ``odio train`` reads.
 
 Example:
     >>> import tempfile, os
     >>> db = os.path.join(tempfile.mkdtemp(), "p.db")
     >>> p = Project.create(db, [Tweet(0, "hola")], labels=["Odio"])
-    >>> p.vote(p.annotator("ana"), 0, ["Odio"]); p.export_frame()["Odio"].tolist()
-    [1]
+    >>> p.vote(p.annotator("ana"), 0, ["Odio"]); p.votes()
+    [(0, 'ana', ['Odio'])]
 """
 
 from __future__ import annotations
@@ -41,7 +39,6 @@ from odio.errors import OdioError
 
 if TYPE_CHECKING:
     import numpy as np
-    import pandas as pd
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -63,8 +60,6 @@ CREATE TABLE IF NOT EXISTS model (
     id INTEGER PRIMARY KEY, run TEXT NOT NULL, thresholds TEXT NOT NULL, probs BLOB NOT NULL,
     created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
 """
-ANNOTATORS = "annotators"
-"""The export's column holding the number of annotators who voted on a tweet."""
 MAX_NAME = 40
 """Most characters in an annotator's name."""
 
@@ -306,56 +301,6 @@ class Project:
         ).fetchall()
         return [(int(t), str(name), json.loads(marked)) for t, name, marked in rows]
 
-    def vote_table(self, label: str) -> list[list[int | None]]:
-        """Items x annotators: 1 where the annotator marked ``label``, 0 where they voted
-        without it, ``None`` where they did not vote (tweets with a vote only), the input
-        of :func:`odio.label.agreement.krippendorff_alpha`."""
-        votes = self.votes()
-        names = sorted({name for _, name, _ in votes})
-        table: dict[int, list[int | None]] = {}
-        for tweet, name, marked in votes:
-            row = table.setdefault(tweet, [None] * len(names))
-            row[names.index(name)] = int(label in marked)
-        return list(table.values())
-
-    def agreement(self) -> dict[str, float | None]:
-        """Krippendorff's alpha of every label (``None`` where it is undefined: too few
-        tweets with two votes, or a label nobody marked)."""
-        out: dict[str, float | None] = {}
-        for label in self.labels:
-            table = [row for row in self.vote_table(label) if sum(v is not None for v in row) > 1]
-            value = None
-            if table:
-                from odio.label.agreement import krippendorff_alpha
-
-                value = krippendorff_alpha(table)
-            out[label] = None if value is None or value != value else float(value)
-        return out
-
-    def disputed(self, top: int = 10) -> list[dict[str, Any]]:
-        """The tweets annotators disagree on most: per label, the share of the minority
-        side of its votes, summed over labels (two voters split 1-1 on Odio: 0.5)."""
-        tally: dict[int, dict[str, int]] = {}
-        voters: dict[int, int] = {}
-        for tweet, _, marked in self.votes():
-            voters[tweet] = voters.get(tweet, 0) + 1
-            counts = tally.setdefault(tweet, {})
-            for label in marked:
-                counts[label] = counts.get(label, 0) + 1
-        scored = []
-        for tweet, n in voters.items():
-            if n < 2:
-                continue
-            counts = tally[tweet]
-            split = sum(min(k, n - k) / n for k in counts.values())
-            if split > 0:
-                scored.append((split, tweet, n, counts))
-        scored.sort(key=lambda s: (-s[0], s[1]))
-        return [
-            {"tweet": t, "text": self.tweet(t).text, "disagreement": s, "annotators": n, **c}
-            for s, t, n, c in scored[:top]
-        ]
-
     def unlabelled(self) -> list[int]:
         """Ids of the tweets with no vote yet, in queue order."""
         rows = self.db.execute(
@@ -417,49 +362,6 @@ class Project:
 
         probs = np.load(io.BytesIO(row[2]), allow_pickle=False)
         return str(row[0]), np.asarray(json.loads(row[1]), dtype=float), probs
-
-    def export_frame(self, *, everything: bool = False) -> pd.DataFrame:
-        """The tweets with at least one vote (every tweet with ``everything``) in the
-        Datathon vote format: the source's id column, ``text``, one column per label holding
-        how many annotators marked it, :data:`ANNOTATORS` and the source's other columns."""
-        import pandas as pd
-
-        tally: dict[int, dict[str, int]] = {}
-        for voted, _, marked in self.votes():
-            counts = tally.setdefault(voted, {ANNOTATORS: 0})
-            counts[ANNOTATORS] += 1
-            for label in marked:
-                counts[label] = counts.get(label, 0) + 1
-        id_column = self.meta.get("id_column")
-        rows = []
-        ids = range(self.size) if everything else sorted(tally)
-        for i in ids:
-            tweet = self.tweet(i)
-            counts = tally.get(i, {})
-            row: dict[str, Any] = {id_column: tweet.key} if id_column else {}
-            row["text"] = tweet.text
-            row.update({label: counts.get(label, 0) for label in self.labels})
-            row[ANNOTATORS] = counts.get(ANNOTATORS, 0)
-            row.update({k: v for k, v in tweet.context.items() if k not in row})
-            rows.append(row)
-        columns = ([id_column] if id_column else []) + ["text", *self.labels, ANNOTATORS]
-        return pd.DataFrame(rows, columns=None if rows else columns)
-
-    def export(self, output: str | Path, *, everything: bool = False) -> int:
-        """Write :meth:`export_frame` to a CSV (a TSV for ``.tsv``), whole or not at all;
-        the number of tweets written."""
-        from odio.files import staging_file, swap_in
-
-        frame = self.export_frame(everything=everything)
-        final = Path(output)
-        built = staging_file(final)
-        try:
-            frame.to_csv(built, index=False, sep="\t" if final.suffix == ".tsv" else ",")
-            swap_in(built, final)
-        except BaseException:
-            built.unlink(missing_ok=True)
-            raise
-        return len(frame)
 
 
 class _transaction:

@@ -40,6 +40,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from odio.errors import OdioError
+from odio.label.consensus import alphas, disputed
 from odio.label.project import Project
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,7 @@ class Handler(BaseHTTPRequestHandler):
                     "progress": project.progress(votes),
                 }
             if route == ("GET", "/api/agreement"):
-                return {"alpha": project.agreement(), "disputed": project.disputed(DISPUTED)}
+                return {"alpha": alphas(project), "disputed": disputed(project, DISPUTED)}
             if route == ("GET", "/api/next"):
                 tweet = project.next_tweet(annotator, votes)
             elif route == ("POST", "/api/vote"):
