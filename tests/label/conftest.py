@@ -23,6 +23,7 @@ import odio.label
 from odio.label.project import Project
 from odio.label.web import LabelServer, LabelSettings
 
+ROOT_SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "tweets_sample.csv"
 TWEETS = [
     ("101", "ándate a tu país, veneco culiao", "reply to @x"),
     ("102", "qué rico el completo italiano", ""),
@@ -68,10 +69,27 @@ def _stand_ins() -> None:
 
     def review() -> types.ModuleType:
         module = types.ModuleType("odio.label.review")
-        module.suspects = lambda oof, labels, thresholds, top: oof.head(top)  # type: ignore[attr-defined]
+        module.suspects = lambda oof, labels, thresholds, top: oof.head(top).assign(  # type: ignore[attr-defined]
+            label=labels[0]
+        )
         return module
 
-    for name, make in (("strategies", strategies), ("agreement", agreement), ("review", review)):
+    def retrain() -> types.ModuleType:
+        module = types.ModuleType("odio.label.retrain")
+
+        def fit(labelled, pool_texts, labels, *, folds=5, seed=0):
+            rng = np.random.default_rng(seed)
+            return rng.random((folds, len(pool_texts), len(labels))), np.full(len(labels), 0.5)
+
+        module.retrain = fit  # type: ignore[attr-defined]
+        return module
+
+    for name, make in (
+        ("strategies", strategies),
+        ("agreement", agreement),
+        ("review", review),
+        ("retrain", retrain),
+    ):
         try:
             importlib.import_module(f"odio.label.{name}")
         except ImportError:

@@ -40,7 +40,10 @@ def browser():
 
 
 def expect():
-    return pytest.importorskip("playwright.sync_api").expect
+    """Playwright's ``expect``, waiting up to 30 s (the machine may be busy)."""
+    check = pytest.importorskip("playwright.sync_api").expect
+    check.set_options(timeout=30_000)
+    return check
 
 
 def sign_in(browser, url: str, name: str, token: str = ""):

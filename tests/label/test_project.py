@@ -18,6 +18,7 @@ from odio.errors import OdioError
 from odio.label.create import init_project, member_probabilities, review_project
 from odio.label.export import ANNOTATORS, write_export
 from odio.label.project import Project
+from odio.label.strategies import rank
 from odio.metrics import DATATHON_LABELS
 
 
@@ -133,9 +134,13 @@ def test_a_model_scores_every_tweet_and_ranks_the_queue(tmp_path, tweets_file, t
     assert np.allclose(probs, member_probabilities(tfidf_run, texts), atol=1e-6)
     shown = project.tweet(0).probs
     assert shown["Odio"] == pytest.approx(float(probs[:, 0, 0].mean()), abs=1e-6)
-    order = [project.next_tweet(project.annotator("ana")).id]
-    margin = np.abs(probs.mean(axis=0)[:, 0] - thresholds[0])
-    assert order[0] == int(np.argmin(margin))  # uncertainty: closest to the threshold first
+    ana = project.annotator("ana")
+    served = []
+    while (tweet := project.next_tweet(ana)) is not None:
+        served.append(tweet.id)
+        project.vote(ana, tweet.id, [])
+    expected = rank("uncertainty", probs, thresholds, seed=0, texts=texts)
+    assert served == [int(i) for i in expected]  # the queue is the strategy's order
 
 
 def test_a_review_project_shows_each_tweet_with_its_label(tmp_path, tfidf_run):
@@ -156,3 +161,25 @@ def test_every_vote_is_committed_at_once(project_file):
     project.vote(project.annotator("ana"), 3, ["Odio"])
     other = sqlite3.connect(project_file)
     assert other.execute("SELECT COUNT(*) FROM votes").fetchone()[0] == 1
+
+
+def test_retrain_scores_the_unlabelled_tweets_and_reranks_them(tmp_path, capsys):
+    from conftest import ROOT_SAMPLE
+
+    sample = pd.read_csv(ROOT_SAMPLE).sample(n=40, random_state=0).reset_index(drop=True)
+    assert 4 <= (sample["Odio"][:24] >= 2).sum() <= 20  # both kinds among the labelled
+    sample[["text"]].to_csv(tmp_path / "t.csv", index=False)
+    db = tmp_path / "r.db"
+    assert main(["label", "init", str(db), str(tmp_path / "t.csv"), "--labels", "Odio"]) == 0
+    project = Project(db)
+    ana = project.annotator("ana")
+    for i in range(24):  # the sample's own Odio votes as ana's answers
+        project.vote(ana, i, ["Odio"] if sample["Odio"][i] >= 2 else [])
+    assert main(["label", "retrain", str(db), "--folds", "2", "--strategy", "committee"]) == 0
+    assert "re-ranked by committee" in capsys.readouterr().out
+    _, thresholds, probs = project.model()
+    pool = list(range(24, 40))
+    assert np.isnan(probs[:, :24]).all() and not np.isnan(probs[:, pool]).any()
+    expected = rank("committee", probs[:, pool], thresholds, seed=0, texts=project.texts(pool))
+    assert project.unlabelled() == [pool[int(i)] for i in expected]
+    assert project.tweet(30).probs is not None

@@ -7,7 +7,6 @@ file ``odio train`` reads. Subcommands: ``init``, ``serve``, ``export``, ``statu
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from odio.cli import common, flags
 from odio.errors import OdioError
@@ -25,7 +24,7 @@ EXAMPLES = [
     "ODIO_LABEL_TOKEN=secret odio label serve project.db --votes 3",
     "odio label status project.db",
     "odio label export project.db -o labelled.csv",
-    "odio label retrain project.db --out runs/labelled",
+    "odio label retrain project.db --strategy committee",
 ]
 LIST_OPTIONS = ("--labels",)
 COMMANDS = ("init", "serve", "export", "status", "retrain")
@@ -102,7 +101,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         formatter_class=common.HelpFormatter,
     )
     retrain.add_argument("project", metavar="PROJECT.db", help="the project file")
-    retrain.add_argument("--out", metavar="RUN_DIR", help="where to write the run")
+    retrain.add_argument(
+        "--folds", type=common.positive, default=5, help="folds (fewer for a rare label)"
+    )
     retrain.add_argument(
         "--strategy", default="uncertainty", help="queue order: uncertainty, committee, diverse"
     )
@@ -213,13 +214,22 @@ def _status(args: argparse.Namespace) -> int:
 
 def _retrain(args: argparse.Namespace) -> int:
     from odio.label.create import rank_queue
+    from odio.label.export import majority_frame
     from odio.label.project import Project
     from odio.label.retrain import retrain
 
     project = Project(args.project)
-    out = Path(args.out) if args.out else project.path.with_suffix(".run")
-    run_dir, thresholds, member_probs = retrain(project, out, seed=args.seed)
-    project.set_model(str(run_dir), thresholds, member_probs)
+    labelled = majority_frame(project)
+    pool = project.unlabelled()
+    if not pool:
+        raise OdioError(f"{args.project}: every tweet has a vote; nothing to re-rank")
+    member_probs, thresholds = retrain(
+        labelled, project.texts(pool), project.labels, folds=args.folds, seed=args.seed
+    )
+    project.set_model("retrain", thresholds.tolist(), member_probs, ids=pool)
     ranked = rank_queue(project, args.strategy, seed=args.seed)
-    print(f"{run_dir}: trained on the labels so far; {len(ranked)} tweets re-ranked")
+    print(
+        f"{args.project}: a {len(member_probs)}-fold TF-IDF run trained on {len(labelled)} "
+        f"labelled tweets; {len(ranked)} tweets re-ranked by {args.strategy}"
+    )
     return 0

@@ -172,16 +172,21 @@ def review_project(path: str | Path, run: str | Path, *, top: int = REVIEW_TOP) 
     oof = data.frame("oof")
     labels = data.labels
     thresholds = dict(zip(labels, data.thresholds.tolist(), strict=True))
-    found = suspects(oof, labels, thresholds, top)
-    rows = found if "text" in found.columns else oof.loc[found.index]
+    # one row per (tweet, suspect label): enough of them for ``top`` tweets
+    found = suspects(oof, labels, thresholds, top * len(labels))
+    by_row = oof.set_index("row") if "row" in oof.columns else oof
     id_column = dig(data.metrics, "data", "train", "id_column")
-    tweets = []
-    for i, record in enumerate(rows.to_dict("records")):
-        current = [label for label in labels if _positive(record.get(f"true_{label}"))]
-        key = record.get(id_column) if id_column else None
-        context = {"row": _cell(record.get("row"))} if "row" in record else {}
+    tweets: list[Tweet] = []
+    for row in list(dict.fromkeys(found["row"].tolist()))[:top]:  # most suspect first
+        record = by_row.loc[row]
+        current = [label for label in labels if _positive(record[f"true_{label}"])]
+        key = record[id_column] if id_column and id_column in record.index else None
+        suspect = found.loc[found["row"] == row, "label"].tolist()
+        context = {"row": int(row), "suspected on": ", ".join(suspect)}
         probs = {label: float(record[f"prob_{label}"]) for label in labels}
-        tweets.append(Tweet(i, str(record["text"]), _key(key), context, probs, current))
+        tweets.append(Tweet(len(tweets), str(record["text"]), _key(key), context, probs, current))
+    if not tweets:
+        raise OdioError(f"{run}: no tweet's out-of-fold probability contradicts its label")
     project = Project.create(
         path,
         tweets,

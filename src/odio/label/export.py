@@ -69,3 +69,24 @@ def write_export(project: Project, output: str | Path, *, everything: bool = Fal
         built.unlink(missing_ok=True)
         raise
     return len(frame)
+
+
+def majority_frame(project: Project) -> pd.DataFrame:
+    """``text`` and a 0/1 column per label: 1 where most of the tweet's annotators marked it
+    (two of three, one of one; a tie is 0), for the tweets with a vote (what ``odio label
+    retrain`` trains on).
+
+    Example:
+        >>> import tempfile, os
+        >>> from odio.label.project import Tweet
+        >>> p = Project.create(os.path.join(tempfile.mkdtemp(), "p.db"), [Tweet(0, "x")],
+        ...                    labels=["Odio"])
+        >>> p.vote(p.annotator("ana"), 0, ["Odio"]); p.vote(p.annotator("bea"), 0, [])
+        >>> majority_frame(p)["Odio"].tolist()
+        [0]
+    """
+    frame = export_frame(project)
+    out = frame[["text"]].copy()
+    for label in project.labels:
+        out[label] = (frame[label] * 2 > frame[ANNOTATORS]).astype(int)
+    return out

@@ -326,18 +326,28 @@ class Project:
             self.db.execute("DELETE FROM queue")
             self.db.executemany("INSERT INTO queue VALUES (?, ?)", enumerate(chosen + rest))
 
-    def set_model(self, run: str, thresholds: Sequence[float], member_probs: np.ndarray) -> None:
-        """Keep a model's fold probabilities of every tweet, ``(members, tweets, labels)``
-        with tweets by id, for ranking; their mean is shown on the page."""
-        if member_probs.shape[1:] != (self.size, len(self.labels)):
-            raise OdioError(
-                f"model probabilities of shape {member_probs.shape}; the project has "
-                f"{self.size} tweets and {len(self.labels)} labels"
-            )
+    def set_model(
+        self,
+        run: str,
+        thresholds: Sequence[float],
+        member_probs: np.ndarray,
+        ids: Sequence[int] | None = None,
+    ) -> None:
+        """Keep a model's fold probabilities, ``(members, tweets, labels)``, of the tweets
+        ``ids`` (every tweet, by id, when ``None``; the others' are NaN), for ranking; their
+        mean is shown on the page."""
         import numpy as np
 
+        ids = list(range(self.size)) if ids is None else [int(i) for i in ids]
+        if member_probs.ndim != 3 or member_probs.shape[1:] != (len(ids), len(self.labels)):
+            raise OdioError(
+                f"model probabilities of shape {member_probs.shape}; expected (members, "
+                f"{len(ids)} tweets, {len(self.labels)} labels)"
+            )
+        full = np.full((len(member_probs), self.size, len(self.labels)), np.nan, np.float32)
+        full[:, ids, :] = member_probs
         buffer = io.BytesIO()
-        np.save(buffer, member_probs.astype(np.float32), allow_pickle=False)
+        np.save(buffer, full, allow_pickle=False)
         mean = member_probs.mean(axis=0)
         with _transaction(self.db):
             self.db.execute("DELETE FROM model")
@@ -349,7 +359,7 @@ class Project:
                 "UPDATE tweets SET probs = ? WHERE id = ?",
                 [
                     (json.dumps(dict(zip(self.labels, map(float, row), strict=True))), i)
-                    for i, row in enumerate(mean)
+                    for i, row in zip(ids, mean, strict=True)
                 ],
             )
 
