@@ -171,3 +171,15 @@ def test_a_wrong_token_shows_the_sign_in_again(project_file, serve, browser):
     tab.fill("#token", "s3cret")
     tab.press("#name", "Enter")
     shows(tab, TWEETS[0][1])
+
+
+def test_the_model_probabilities_stay_hidden_until_asked_for(tmp_path, serve, browser):
+    db = tmp_path / "probs.db"
+    Project.create(db, [Tweet(0, "hola", probs={"Odio": 0.734})], labels=["Odio"]).close()
+    tab = sign_in(browser, serve(db).url, "ana")
+    shows(tab, "hola")
+    expect()(tab.locator("#probs")).to_be_hidden()  # seeing them anchors annotators
+    tab.keyboard.press("p")
+    expect()(tab.locator("#probs")).to_have_text("model: Odio 0.73")
+    tab.keyboard.press("p")
+    expect()(tab.locator("#probs")).to_be_hidden()
