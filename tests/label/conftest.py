@@ -18,20 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from label_data import TWEETS
 
 import odio.label
-from odio.label.project import Project
 from odio.label.web import LabelServer, LabelSettings
-
-ROOT_SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "tweets_sample.csv"
-TWEETS = [
-    ("101", "ándate a tu país, veneco culiao", "reply to @x"),
-    ("102", "qué rico el completo italiano", ""),
-    ("103", "las minas no sirven pa manejar", "quote of a news headline"),
-    ("104", "buen día a todos", ""),
-    ("105", "los mapuche son todos flojos", "reply to @y"),
-    ("106", "vamos chile!!", ""),
-]
 
 
 def _stand_ins() -> None:
@@ -144,7 +134,3 @@ def serve() -> Iterator:
     yield start
     for served in started:
         served.close()
-
-
-def open_project(path: Path) -> Project:
-    return Project(path)

@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from test_web import call
+from label_data import call
 
 from odio.label.project import Project, Tweet
 

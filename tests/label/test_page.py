@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import TWEETS
+from label_data import TWEETS
 
 from odio.label.export import export_frame
 from odio.label.project import Project, Tweet

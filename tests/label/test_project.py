@@ -9,7 +9,8 @@ import sqlite3
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TWEETS
+from label_data import ROOT_SAMPLE, TWEETS
+from odio.label.strategies import rank
 
 from odio.cli import main
 from odio.config import DataConfig
@@ -18,7 +19,6 @@ from odio.errors import OdioError
 from odio.label.create import init_project, member_probabilities, review_project
 from odio.label.export import ANNOTATORS, write_export
 from odio.label.project import Project
-from odio.label.strategies import rank
 from odio.metrics import DATATHON_LABELS
 
 
@@ -164,8 +164,6 @@ def test_every_vote_is_committed_at_once(project_file):
 
 
 def test_retrain_scores_the_unlabelled_tweets_and_reranks_them(tmp_path, capsys):
-    from conftest import ROOT_SAMPLE
-
     sample = pd.read_csv(ROOT_SAMPLE).sample(n=40, random_state=0).reset_index(drop=True)
     assert 4 <= (sample["Odio"][:24] >= 2).sum() <= 20  # both kinds among the labelled
     sample[["text"]].to_csv(tmp_path / "t.csv", index=False)

@@ -3,32 +3,12 @@ refused, bodies are bounded, and a vote answered 200 is in the project."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.parse
 import urllib.request
 
 import pytest
+from label_data import call
 
 from odio.label.project import Project
-
-
-def call(url, path, body=None, *, name="ana", token=None, host=None, raw=None):
-    """``(status, JSON answer)`` of one API call."""
-    headers = {"X-Odio-Annotator": urllib.parse.quote(name)}
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    if host is not None:
-        headers["Host"] = host
-    data = raw if raw is not None else None if body is None else json.dumps(body).encode()
-    if data is not None:
-        headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url.rstrip("/") + path, data=data, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
 
 
 def test_a_wrong_token_is_refused_and_the_right_one_accepted(project_file, serve):
