@@ -21,6 +21,7 @@ from odio.cli import (
     explain,
     export,
     info,
+    label,
     predict,
     report,
     serve,
@@ -40,6 +41,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     serve,
     report,
     compare,
+    label,
 )
 """The command modules, in the order ``odio --help`` lists them. Each has ``SUMMARY``,
 ``DESCRIPTION``, ``EXAMPLES``, ``add_arguments(parser)`` and ``run(args) -> int``, and may
