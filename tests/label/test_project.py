@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from label_data import ROOT_SAMPLE, TWEETS
-from odio.label.strategies import rank
 
 from odio.cli import main
 from odio.config import DataConfig
@@ -19,6 +18,7 @@ from odio.errors import OdioError
 from odio.label.create import init_project, member_probabilities, review_project
 from odio.label.export import ANNOTATORS, write_export
 from odio.label.project import Project
+from odio.label.strategies import rank
 from odio.metrics import DATATHON_LABELS
 
 
