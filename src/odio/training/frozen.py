@@ -4,8 +4,8 @@ With the embeddings and the lowest ``freeze_layers`` layers frozen, their output
 tweet is the same in every epoch and every fold (every fold starts from the same weights),
 so :class:`FrozenLayers` computes it once per tweet (in eval mode: no dropout in the frozen
 part) and keeps it; training, validation and the scoring of held-out and test tweets then
-run the upper layers alone. On a 2-core CPU with 8 of e5-small's 12 layers frozen, a
-training step costs about a third of a full one.
+run the upper layers alone (with 8 of e5-small's 12 layers frozen, 4 of 12 layers' work per
+tweet and epoch instead of 12).
 
 It uses the encoder's own forward for both parts, so masks and attention outputs (for EAR)
 are built as usual: the lower part runs with the layer list cut to the frozen layers; the
