@@ -324,6 +324,7 @@ def fit_folds(
         backend=plan.backend,
         base_model=None if plan.backend == "tfidf" else plan.model,
     )
+    assert result.oof is not None  # cross_validate scores every row
     thresholds = tune_thresholds(train.Y, result.oof, plan.objectives, rule=plan.decision_rule)
     return FoldsFit(result, blend, thresholds)
 

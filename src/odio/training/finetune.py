@@ -207,7 +207,9 @@ class EncoderTrainer:
                 num_workers=c.num_workers,
             )
         if c.compile:
-            try_compile(classifier, collate([(train_ids[0], None)]))
+            try_compile(
+                classifier, collate([(train_ids[0], None, None if states is None else states[0])])
+            )
 
         module = FineTuner(
             classifier, c, positive_weights(Y) if c.pos_weight else None, main, frozen

@@ -227,7 +227,7 @@ def _metrics(
             "seconds": round(only.seconds, 2),
             "history": only.history,
         }
-    else:
+    elif result.oof is not None:
         metrics["cv"] = result.fold_summary()
         metrics["oof"] = score_at_both(
             train.Y, result.oof, labels, thresholds, metric=metric, rule=rule

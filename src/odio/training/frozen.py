@@ -98,7 +98,7 @@ class FrozenLayers:
                     for start in range(0, len(todo), self.batch_size):
                         chunk = todo[start : start + self.batch_size]
                         input_ids, mask = pad([list(c) for c in chunk], self.pad_id)
-                        out = self.encoder(  # type: ignore[operator]
+                        out = self.encoder(
                             input_ids=torch.from_numpy(input_ids).to(device),
                             attention_mask=torch.from_numpy(mask).to(device),
                         ).last_hidden_state.cpu()

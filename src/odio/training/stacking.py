@@ -212,6 +212,7 @@ def _fit_base(
     result, blend, thresholds = fit_folds(
         config, plan, train, test, fold_ids, sources=sources, progress=progress, engine=engine
     )
+    assert result.oof is not None  # cross_validate scores every row
     return StackBase(
         spec=plan.model,
         backend=blend.backend,
