@@ -158,8 +158,8 @@ def test_evaluate_matches_the_runs_test_score(tfidf_run, split_files, capsys):
         (["train", "nope.csv", "--out", "r"], "error: file not found: nope.csv"),
         (["predict", "no_model_here", "x.csv"], "error: model directory not found"),
         (
-            ["train", "x.csv", "--out", "r", "--folds", "1"],
-            "error: setting 'cv.folds' (--folds): input should be greater than or equal to 2",
+            ["train", "x.csv", "--out", "r", "--folds", "0"],
+            "error: setting 'cv.folds' (--folds): input should be greater than or equal to 1",
         ),
         (
             ["train", "x.csv", "--out", "r", "--lr", "fast"],

@@ -30,8 +30,8 @@ def test_yaml_round_trip(tmp_path):
         ),
         ({"cv": {"folds": "three"}}, r"setting 'cv.folds' \(--folds\): input should be a valid"),
         (
-            {"cv": {"folds": 1}},
-            r"'cv.folds' \(--folds\): input should be greater than or equal to 2",
+            {"cv": {"folds": 0}},
+            r"'cv.folds' \(--folds\): input should be greater than or equal to 1",
         ),
         ({"data": {"min_votes": 0}}, r"'data.min_votes' \(--min-votes\): .* equal to 1, got 0"),
         ({"tfidf": {"char_ngrams": [5, 2]}}, "'tfidf.char_ngrams': must be"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import pandas as pd
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -31,7 +32,8 @@ def close(a, b):
 
 
 def test_stage_two_folds_start_from_the_init_runs_weights(tiny_run, tiny_encoder, split_files):
-    train, _ = split_files
+    train = split_files[0].parent / "stage2_train.csv"  # not the init run's file (refused)
+    pd.read_csv(split_files[0]).iloc[:-1].to_csv(train, index=False)
     config = {
         "model": str(tiny_encoder),
         "cv": {"folds": 2},

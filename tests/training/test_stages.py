@@ -120,7 +120,9 @@ def test_stage_one_then_stage_two_from_its_weights(split_files, extra_csv, tiny_
     assert stage1_head["weight"].shape[0] == 5  # the source's head was not shipped
 
     out2 = tmp_path / "stage2"
-    argv = ["train", str(train), "--model", str(tiny_encoder), "--folds", "2"]
+    stage2_train = tmp_path / "stage2.csv"  # stage 2 must not cross-validate stage 1's file
+    pd.read_csv(train).iloc[:-1].to_csv(stage2_train, index=False)
+    argv = ["train", str(stage2_train), "--model", str(tiny_encoder), "--folds", "2"]
     argv += ["--init", str(out1), "--epochs", "1", "--lr", "1e-12", "--out", str(out2), "-q"]
     assert main(argv) == 0
     for fold in ("fold_0", "fold_1"):
@@ -130,7 +132,7 @@ def test_stage_one_then_stage_two_from_its_weights(split_files, extra_csv, tiny_
             torch.testing.assert_close(encoder[k], stage1_encoder[k], atol=1e-6, rtol=0)
         for k in stage1_head:
             torch.testing.assert_close(head[k], stage1_head[k], atol=1e-6, rtol=0)
-    assert len(pd.read_csv(out2 / "oof.csv")) == len(pd.read_csv(train))
+    assert len(pd.read_csv(out2 / "oof.csv")) == len(pd.read_csv(train)) - 1
 
 
 def test_one_model_runs_say_what_they_lack(split_files, tiny_encoder, tmp_path, capsys):

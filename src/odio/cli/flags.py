@@ -11,8 +11,8 @@ YAML file; a server setting is parsed with the bounds of its field.
 Precedence is the same everywhere: a flag given overrides the config file (or the
 environment, for the server), which overrides the default.
 
->>> setting_help("cv.folds")
-'Number of folds; one model is trained per fold.'
+>>> setting_help("cv.seed")
+'Seed of the fold split and of training.'
 """
 
 from __future__ import annotations
