@@ -38,3 +38,11 @@ def test_single_label_is_stratified():
 def test_too_many_folds():
     with pytest.raises(OdioError, match="cannot make 5 folds from 3 rows"):
         make_folds(np.ones((3, 1)), 5)
+
+
+def test_one_label_with_fewer_positives_than_folds_spreads_them():
+    Y = np.zeros((20, 1), dtype=int)
+    Y[:3] = 1  # 3 positives, 5 folds: iterstrat alone refuses a single column
+    folds = make_folds(Y, n_folds=5, seed=1)
+    assert sorted(np.bincount(folds).tolist()) == [4, 4, 4, 4, 4]
+    assert len(set(folds[:3].tolist())) == 3  # each positive in a fold of its own

@@ -51,8 +51,11 @@ def make_folds(Y: np.ndarray, n_folds: int = 5, seed: int = 42, split: str = "au
             splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
             splits = splitter.split(np.zeros(n), Y[:, 0])
         else:
+            # one label with fewer positives (or negatives) than folds: iterative
+            # stratification of positives and negatives as two columns (it needs two)
+            target = np.hstack([Y, 1 - Y]) if Y.shape[1] == 1 else Y
             splitter = MultilabelStratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-            splits = splitter.split(np.zeros(n), Y)
+            splits = splitter.split(np.zeros(n), target)
     else:
         raise OdioError(f"unknown split {split!r}; use auto, stratified or kfold")
     fold_ids = np.full(n, -1, dtype=np.int64)
