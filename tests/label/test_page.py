@@ -5,24 +5,13 @@ install chromium``) these tests are skipped."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from browser import CHROMIUM, FLAGS
 from label_data import TWEETS
 
 from odio.label.export import export_frame
 from odio.label.project import Project, Tweet
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.is_file(), reason="no /usr/bin/chromium (apt-get install chromium)"
 )

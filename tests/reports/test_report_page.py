@@ -4,22 +4,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from browser import CHROMIUM, FLAGS
 
 from odio.reports.report import write_report
-
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytest.importorskip("matplotlib")
 pytestmark = pytest.mark.skipif(
