@@ -16,7 +16,8 @@ Requires the ``transformer`` extra (torch, transformers).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -95,11 +96,17 @@ class EncoderMember:
         """Probabilities ``(n, n_labels)`` of normalised texts, in input order."""
         return self.predict_encoded(encode(self.tokenizer, texts, self.max_length))
 
-    def predict_encoded(self, ids: list[list[int]]) -> np.ndarray:
+    def predict_encoded(
+        self,
+        ids: list[list[int]],
+        around: Callable[[np.ndarray], AbstractContextManager[Any]] | None = None,
+    ) -> np.ndarray:
         """Probabilities for already tokenised texts, in input order.
 
         Batches of ``eval_batch_size`` rows of similar length, each padded to its longest
-        row, run under ``torch.inference_mode`` on :attr:`device`.
+        row, run under ``torch.inference_mode`` on :attr:`device`; ``around(rows)``, when
+        given, is entered around each batch's forward pass (the training harness runs the
+        upper layers on cached frozen-layer output this way).
         """
         out = np.zeros((len(ids), self.n_labels))
         if not ids:
@@ -109,9 +116,10 @@ class EncoderMember:
         with torch.inference_mode():
             for rows in length_batches(ids, self.settings.eval_batch_size):
                 input_ids, mask = pad([ids[r] for r in rows], padding)
-                logits = self.classifier(
-                    torch.from_numpy(input_ids).to(device), torch.from_numpy(mask).to(device)
-                )
+                with nullcontext() if around is None else around(rows):
+                    logits = self.classifier(
+                        torch.from_numpy(input_ids).to(device), torch.from_numpy(mask).to(device)
+                    )
                 out[rows] = torch.sigmoid(logits.float()).cpu().numpy()
         return out
 

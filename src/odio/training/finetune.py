@@ -49,7 +49,7 @@ from odio.config import TransformerConfig
 from odio.errors import OdioError
 from odio.extras import MissingExtra
 from odio.models.encoder import EncoderClassifier, EncoderMember, position_limit, pretrained
-from odio.text.tokens import encode, length_batches, pad, pad_id
+from odio.text.tokens import encode, pad_id
 from odio.training.trainers import Fitted
 
 try:
@@ -247,23 +247,14 @@ class EncoderTrainer:
     def predict(self, member: EncoderMember, inputs: Sequence[list[int]]) -> np.ndarray:
         """Probabilities of token ids from :meth:`encode`, on the member's device (with
         ``cache_frozen``, the upper layers on the cached output of the frozen ones)."""
+        ids = list(inputs)
         frozen = self._frozen(member.classifier.encoder)
         if frozen is None:
-            return member.predict_encoded(list(inputs))
-        ids = list(inputs)
-        out = np.zeros((len(ids), member.n_labels))
+            return member.predict_encoded(ids)
         states = frozen.states(ids)
-        device, padding = member.device, pad_id(self.tokenizer)
-        member.classifier.eval()
-        with torch.inference_mode():
-            for rows in length_batches(ids, self.config.eval_batch_size):
-                input_ids, mask = pad([ids[r] for r in rows], padding)
-                with frozen.upper(pad_states([states[r] for r in rows])):
-                    logits = member.classifier(
-                        torch.from_numpy(input_ids).to(device), torch.from_numpy(mask).to(device)
-                    )
-                out[rows] = torch.sigmoid(logits.float()).cpu().numpy()
-        return out
+        return member.predict_encoded(
+            ids, around=lambda rows: frozen.upper(pad_states([states[r] for r in rows]))
+        )
 
     def _frozen(self, encoder: Any) -> FrozenLayers | None:
         """The cached frozen layers of ``encoder`` (``None`` without ``cache_frozen``)."""

@@ -137,7 +137,7 @@ def fit(
             if s.known is not None
         ]
     metrics["engine"] = engine.describe()
-    if plan.backend == "stack" and config.cv.folds > 1:
+    if plan.backend == "stack":
         metrics["bases"] = {
             b.spec: b.metrics(train, test_data, metric=plan.metric, rule=plan.decision_rule)
             for b in stacked.bases
@@ -146,7 +146,7 @@ def fit(
     rule = plan.decision_rule
 
     def write_model(directory: Path) -> None:
-        if plan.backend == "stack" and config.cv.folds > 1:
+        if plan.backend == "stack":
             stacked.save_model(directory, info, rule)
         else:
             save_model(directory, blend, train.labels, thresholds, info, rule)
