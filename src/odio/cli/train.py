@@ -46,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     flags.add_setting_flags(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the one-model run (--folds 1, stage 1) that a stopped odio train of "
+        "the same settings and data left in OUT_DIR.partial",
+    )
     engine = common.add_engine_options(
         parser, "folds one after another here; ray: each fold a Ray task"
     )
@@ -79,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         args.out,
         test_path=args.test,
         overwrite=args.overwrite,
+        resume=args.resume,
         progress=not args.quiet,
         engine=engine,
     )

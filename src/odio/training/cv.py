@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -329,8 +330,9 @@ def fit_folds(
     return FoldsFit(result, blend, thresholds)
 
 
-def create_trainer(config: RunConfig) -> Trainer:
-    """The trainer for ``config.model`` with the run's settings.
+def create_trainer(config: RunConfig, checkpoints: Path | None = None) -> Trainer:
+    """The trainer for ``config.model`` with the run's settings; an encoder's keeps its
+    checkpoints (and a resume point) in ``checkpoints`` when given.
 
     >>> create_trainer(RunConfig()).backend
     'tfidf'
@@ -345,5 +347,9 @@ def create_trainer(config: RunConfig) -> Trainer:
     from odio.training.finetune import EncoderTrainer
 
     return EncoderTrainer(
-        config.model, config.transformer, seed=config.cv.seed, labels=config.data.label_names
+        config.model,
+        config.transformer,
+        seed=config.cv.seed,
+        labels=config.data.label_names,
+        checkpoints=checkpoints,
     )

@@ -80,9 +80,17 @@ class LengthGroupedBatches(torch.utils.data.Sampler):
         self.seed = seed
         self.group = group
         self.epoch = 0
+        self.skip = 0
+        """Batches of the next epoch already trained (a resumed epoch): left out once."""
+        self.drawn = -1
+        """The epoch whose batches were drawn last (the one in progress)."""
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
+
+    def resume(self, epoch: int, done: int) -> None:
+        """Go on with ``epoch``, of which ``done`` batches were trained already."""
+        self.epoch, self.skip = (epoch, done) if done < len(self) else (epoch + 1, 0)
 
     def __len__(self) -> int:
         _, world = _rank_and_world()
@@ -97,11 +105,12 @@ class LengthGroupedBatches(torch.utils.data.Sampler):
         if world > 1:
             batches += batches[: len(self) * world - len(batches)]
             batches = batches[rank::world]
-        yield from batches
+        skip, self.skip = self.skip, 0
+        yield from batches[skip:]
 
     def _batches(self) -> Iterator[list[int]]:
         rng = np.random.default_rng([self.seed, self.epoch])
-        self.epoch += 1
+        self.drawn, self.epoch = self.epoch, self.epoch + 1
         order = rng.permutation(len(self.lengths))
         if self.group:
             pool = self.batch_size * 50

@@ -39,7 +39,9 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,9 @@ from odio.training.progress import NamedProgressBar, quiet_lightning
 from odio.training.warmstart import init_source
 
 __all__ = ["EncoderTrainer", "freeze_lower_layers"]
+
+RESUME = "resume"
+"""The resume point's file name (``resume.ckpt``) in :attr:`EncoderTrainer.checkpoints`."""
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +103,13 @@ class EncoderTrainer:
         config: TransformerConfig | None = None,
         seed: int = 42,
         labels: Sequence[str] | None = None,
+        checkpoints: str | Path | None = None,
     ) -> None:
         self.model = model
+        self.checkpoints = None if checkpoints is None else Path(checkpoints)
+        """Where :meth:`fit` keeps its checkpoints and a resume point (every
+        ``checkpoint_minutes`` of training), and resumes from one found there
+        (:mod:`odio.training.resume`); ``None``: a temporary directory."""
         self.config = config or TransformerConfig()
         self.seed = seed
         self.labels = None if labels is None else list(labels)
@@ -183,11 +193,12 @@ class EncoderTrainer:
         train_ids = list(inputs)
         frozen = self._frozen(encoder)
         states = None if frozen is None else frozen.states(train_ids, progress=progress is not None)
+        batches = LengthGroupedBatches(
+            [len(i) for i in train_ids], c.batch_size, self.seed, c.group_by_length
+        )
         train_loader = torch.utils.data.DataLoader(
             Encoded(train_ids, Y, states),
-            batch_sampler=LengthGroupedBatches(
-                [len(i) for i in train_ids], c.batch_size, self.seed, c.group_by_length
-            ),
+            batch_sampler=batches,
             collate_fn=collate,
             num_workers=c.num_workers,
         )
@@ -215,10 +226,16 @@ class EncoderTrainer:
             classifier, c, positive_weights(Y) if c.pos_weight else None, main, frozen
         )
         module.train()  # from_pretrained returns modules in eval mode
-        with tempfile.TemporaryDirectory(prefix="odio-ckpt-") as ckpt_dir, quiet_lightning():
+        module.batches = batches  # a resumed epoch skips the batches it trained
+        with self._checkpoint_dir() as ckpt_dir, quiet_lightning():
             module.history_file = str(Path(ckpt_dir) / "history.json")
             trainer, checkpoint = self._trainer(ckpt_dir, val_loader is not None, progress)
-            trainer.fit(module, train_loader, val_loader)
+            resume = Path(ckpt_dir) / f"{RESUME}.ckpt"
+            if resume.is_file():
+                log.info("resuming from %s", resume)
+            trainer.fit(
+                module, train_loader, val_loader, ckpt_path=resume if resume.is_file() else None
+            )
             if Path(module.history_file).is_file():
                 # written by rank 0: with spawned DDP workers, this process trained nothing
                 module.history = json.loads(Path(module.history_file).read_text("utf-8"))
@@ -256,6 +273,16 @@ class EncoderTrainer:
             ids, around=lambda rows: frozen.upper(pad_states([states[r] for r in rows]))
         )
 
+    @contextmanager
+    def _checkpoint_dir(self) -> Iterator[str]:
+        """:attr:`checkpoints`, created, or a temporary directory removed afterwards."""
+        if self.checkpoints is None:
+            with tempfile.TemporaryDirectory(prefix="odio-ckpt-") as ckpt_dir:
+                yield ckpt_dir
+            return
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
+        yield str(self.checkpoints)
+
     def _frozen(self, encoder: Any) -> FrozenLayers | None:
         """The cached frozen layers of ``encoder`` (``None`` without ``cache_frozen``)."""
         if not self.config.cache_frozen:
@@ -289,6 +316,17 @@ class EncoderTrainer:
                 EarlyStopping(monitor="val_loss", mode="min", patience=c.patience),
                 checkpoint,
             ]
+        if self.checkpoints is not None:  # a resume point: weights, optimizer, loop, RNG
+            callbacks.append(
+                ModelCheckpoint(
+                    dirpath=ckpt_dir,
+                    filename=RESUME,
+                    monitor=None,
+                    save_top_k=1,
+                    train_time_interval=timedelta(minutes=c.checkpoint_minutes),
+                    enable_version_counter=False,
+                )
+            )
         if progress is not None:
             callbacks.append(NamedProgressBar(progress))
         trainer = L.Trainer(
@@ -303,7 +341,7 @@ class EncoderTrainer:
             overfit_batches=c.overfit_batches,
             deterministic=True,
             callbacks=callbacks,
-            enable_checkpointing=with_validation,
+            enable_checkpointing=with_validation or self.checkpoints is not None,
             enable_progress_bar=progress is not None,
             enable_model_summary=False,
             logger=False,

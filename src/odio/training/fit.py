@@ -24,6 +24,7 @@ import pandas as pd
 from odio.config import TRAINED_DATA, RunConfig
 from odio.data.folds import make_folds
 from odio.data.labelled import LabelledData, load_labelled, load_source
+from odio.errors import OdioError
 from odio.metrics import score_at_both
 from odio.models.modeldir import save_model
 from odio.training.cv import CVResult, fit_folds
@@ -49,6 +50,7 @@ def fit(
     test: Data | None = None,
     progress: bool = True,
     engine: Engine | None = None,
+    checkpoints: str | Path | None = None,
 ) -> TrainedRun:
     """Cross-validate ``config.model`` on ``data``, tune thresholds, score ``test``.
 
@@ -67,6 +69,9 @@ def fit(
         progress: show progress bars.
         engine: where the folds run (default: here, one after another); see
             :mod:`odio.training.engines`.
+        checkpoints: a directory where a one-model encoder run (``cv.folds: 1``) keeps a
+            resume point, and continues from one that a stopped call with the same settings
+            and data left there (:mod:`odio.training.resume`).
 
     Returns:
         The fitted detector, its typed scores and its predictions; ``.save(dir)`` writes
@@ -102,12 +107,22 @@ def fit(
 
     kwargs: dict[str, Any] = {"sources": sources, "progress": progress, "engine": engine}
     fold_ids = None
+    if checkpoints is not None and not (config.cv.folds == 1 and plan.backend == "transformer"):
+        raise OdioError(
+            "resume points are kept for one-model encoder runs (cv.folds: 1, stage 1) only"
+        )
     if config.cv.folds == 1:
         if engine.remote:
             name = engine.describe()["name"]
             log.warning("cv.folds is 1: the one model trains here, not on %s", name)
         result, blend, thresholds = fit_single(
-            config, plan, train, test_data, sources=sources, progress=progress
+            config,
+            plan,
+            train,
+            test_data,
+            sources=sources,
+            progress=progress,
+            checkpoints=None if checkpoints is None else Path(checkpoints),
         )
 
         def model() -> Any:

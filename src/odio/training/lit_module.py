@@ -98,6 +98,9 @@ class FineTuner(L.LightningModule):
         self.history: list[dict[str, float]] = []
         self.history_file: str | None = None
         """Where rank 0 writes :attr:`history` when training ends."""
+        self.batches: Any = None
+        self._resume_rng: torch.Tensor | None = None
+        """The training batch sampler (``skip``): a resumed epoch goes on where it stopped."""
         self._train_losses: list[float] = []
         self._train_entropies: list[float] = []
         self._val_probs: list[np.ndarray] = []
@@ -176,6 +179,35 @@ class FineTuner(L.LightningModule):
             self.history[-1]["train_attention_entropy"] = float(np.mean(self._train_entropies))
         self._train_losses, self._val_probs, self._val_labels = [], [], []
         self._train_entropies = []
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """What a resume point needs besides Lightning's own state: the batches this epoch
+        has trained, the random state (dropout), the history and running losses."""
+        progress: Any = self.trainer.fit_loop.epoch_loop.batch_progress.current
+        checkpoint["odio"] = {
+            "epoch_drawn": None if self.batches is None else self.batches.drawn,
+            "batches_done": progress.processed,  # saved after a batch, before "completed"
+            "torch_rng": torch.get_rng_state(),
+            "history": self.history,
+            "train_losses": self._train_losses,
+            "train_entropies": self._train_entropies,
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        state = checkpoint.get("odio")
+        if state is None:
+            return
+        self._resume_rng = state["torch_rng"]
+        self.history = list(state["history"])
+        self._train_losses = list(state["train_losses"])
+        self._train_entropies = list(state["train_entropies"])
+        if self.batches is not None and state["epoch_drawn"] is not None:
+            self.batches.resume(state["epoch_drawn"], state["batches_done"])
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        if self._resume_rng is not None:  # restored here: starting the data loader draws
+            torch.set_rng_state(self._resume_rng)
+            self._resume_rng = None
 
     def on_train_end(self) -> None:
         if self.history_file and self.trainer.is_global_zero:

@@ -67,7 +67,9 @@ def quiet_lightning() -> Iterator[None]:
         warnings.filterwarnings(
             "ignore",
             message=".*(LeafSpec|does not have many workers|"
-            "GPU available but not used|TPU available|treespec|no `val_dataloader`).*",
+            "GPU available but not used|TPU available|treespec|no `val_dataloader`|"
+            # odio's resume points: the batch sampler skips what the epoch trained
+            "dataloader is not resumable|Checkpoint directory .* exists and is not empty).*",
         )
         try:
             yield

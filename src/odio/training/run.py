@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 from odio.config import RunConfig
+from odio.errors import OdioError
 from odio.files import check_replaceable
 from odio.training.engines import Engine
 from odio.training.fit import fit
+from odio.training.resume import check_partial, partial_dir
+from odio.training.trainers import backend_name
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +29,7 @@ def train_run(
     *,
     test_path: str | Path | None = None,
     overwrite: bool = False,
+    resume: bool = False,
     progress: bool = True,
     engine: Engine | None = None,
 ) -> dict[str, Any]:
@@ -40,7 +45,10 @@ def train_run(
         out_dir: the run directory to write (see :func:`~odio.files.check_replaceable`
             for what it may replace).
         test_path: labelled test tweets, scored by the blended fold models.
-        overwrite: replace an earlier run at ``out_dir``.
+        overwrite: replace an earlier run at ``out_dir`` (and an unfinished one).
+        resume: continue the unfinished one-model encoder run (``cv.folds: 1``) that a
+            stopped call with the same settings and data left in ``OUT.partial``
+            (:mod:`odio.training.resume`); such a run always keeps one there.
         progress: show progress bars.
         engine: where the folds run (default: here, one after another); see
             :mod:`odio.training.engines`. It does not change what the run writes, apart
@@ -56,12 +64,30 @@ def train_run(
         0.71
     """
     check_replaceable(out_dir, kind="run", overwrite=overwrite, inputs=[train_path, test_path])
-    run = fit(train_path, config, test=test_path, progress=progress, engine=engine)
+    partial = None
+    if config.cv.folds == 1 and backend_name(config.model) == "transformer":
+        partial = partial_dir(out_dir)
+        check_partial(partial, resume=resume, overwrite=overwrite)
+    elif resume:
+        raise OdioError(
+            "--resume continues a one-model encoder run (--folds 1, stage 1 of a staged "
+            "schedule); a cross-validation starts again"
+        )
+    run = fit(
+        train_path,
+        config,
+        test=test_path,
+        progress=progress,
+        engine=engine,
+        checkpoints=partial if is_first_process() else None,
+    )
     if not is_first_process():
         # DDP across nodes started by torchrun or SLURM: every process ran the folds
         log.info("this process is not rank 0: the run directory is written by rank 0")
         return run.metrics
     run.save(out_dir, overwrite=True)  # checked above, before the training
+    if partial is not None:
+        shutil.rmtree(partial, ignore_errors=True)  # finished: nothing left to resume
     return run.metrics
 
 
