@@ -319,12 +319,7 @@ def fit_folds(
         progress=progress,
         engine=engine,
     )
-    blend = Blend(
-        result.members,
-        plan.preprocess,
-        backend=plan.backend,
-        base_model=None if plan.backend == "tfidf" else plan.model,
-    )
+    blend = plan.blend(result.members)
     assert result.oof is not None  # cross_validate scores every row
     thresholds = tune_thresholds(train.Y, result.oof, plan.objectives, rule=plan.decision_rule)
     return FoldsFit(result, blend, thresholds)

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from odio.config import RunConfig
 from odio.errors import OdioError
 from odio.metrics import default_objective, resolve_metric
+from odio.models.blend import Blend
 from odio.text.preprocess import PreprocessOptions
 from odio.training.trainers import backend_name, default_preprocess
 
@@ -43,6 +45,23 @@ class RunPlan:
     preprocess: PreprocessOptions | None
     """The normalisation of the texts (see :func:`normalisation`); ``None`` for a stack
     (each base has its own)."""
+
+    def blend(self, members: Sequence[Any]) -> Blend:
+        """The fitted members of this plan's model as one detector (mean probability).
+
+        >>> plan_run(RunConfig(model="stack:tfidf+my/encoder"), ["Odio"]).blend([])
+        Traceback (most recent call last):
+        ...
+        odio.errors.OdioError: a stack is not a blend of members: each base is
+        """
+        if self.preprocess is None:
+            raise OdioError("a stack is not a blend of members: each base is")
+        return Blend(
+            list(members),
+            self.preprocess,
+            backend=self.backend,
+            base_model=None if self.backend == "tfidf" else self.model,
+        )
 
     def for_base(self, model: str, preprocess: PreprocessOptions | None = None) -> RunPlan:
         """The plan of one base of a stack: same labels, metric and thresholds' objectives,

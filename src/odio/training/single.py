@@ -29,7 +29,6 @@ import numpy as np
 from odio.config import RunConfig
 from odio.data.labelled import LabelledData
 from odio.errors import OdioError
-from odio.models.blend import Blend
 from odio.text.preprocess import preprocess_many
 from odio.training.cv import CVResult, FoldResult, FoldsFit, create_trainer
 from odio.training.plan import RunPlan
@@ -93,10 +92,4 @@ def fit_single(
         members=[member],
         test=test_probs,
     )
-    blend = Blend(
-        [member],
-        plan.preprocess,
-        backend=plan.backend,
-        base_model=None if plan.backend == "tfidf" else plan.model,
-    )
-    return FoldsFit(result, blend, np.full(len(train.labels), 0.5))
+    return FoldsFit(result, plan.blend([member]), np.full(len(train.labels), 0.5))
