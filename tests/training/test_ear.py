@@ -55,7 +55,10 @@ def test_a_training_step_subtracts_weight_times_entropy(tiny_encoder):
     torch.manual_seed(0)
     classifier = EncoderClassifier(encoder, n_labels=2).eval()  # no dropout: deterministic
     batch = Collator(pad_id=1)(
-        [([0, 45, 77, 91, 2], torch.tensor([1.0, 0.0])), ([0, 50, 2], torch.tensor([0.0, 1.0]))]
+        [
+            ([0, 45, 77, 91, 2], torch.tensor([1.0, 0.0]), None),
+            ([0, 50, 2], torch.tensor([0.0, 1.0]), None),
+        ]
     )
     weight = 0.3
     plain, plain_classification, none = FineTuner(classifier, TransformerConfig(), None).losses(

@@ -55,12 +55,12 @@ class Collator:
     def __init__(self, pad_id: int) -> None:
         self.pad_id = pad_id
 
-    def __call__(self, items: Sequence[Item | tuple[list[int], torch.Tensor | None]]) -> dict:
+    def __call__(self, items: Sequence[Item]) -> dict:
         input_ids, mask = pad([item[0] for item in items], self.pad_id)
         batch = {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(mask)}
         if items[0][1] is not None:
-            batch["labels"] = torch.stack([y for _, y, *_ in items if y is not None])
-        states = [item[2] for item in items if len(item) > 2 and item[2] is not None]
+            batch["labels"] = torch.stack([y for _, y, _ in items if y is not None])
+        states = [s for _, _, s in items if s is not None]
         if states:
             batch["states"] = torch.nn.utils.rnn.pad_sequence(states, batch_first=True)
         return batch
