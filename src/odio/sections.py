@@ -153,8 +153,8 @@ class TransformerConfig(Section):
     token, summed over layers), so that no word gets all the attention; no word list
     needed. The paper uses 0.01; 0 (the default) is off."""
     checkpoint_minutes: float = Field(10.0, gt=0)
-    """A one-model run (``cv.folds: 1``, stage 1) writes a resume point to ``OUT.partial``
-    this often during training (``odio train --resume`` continues from it)."""
+    """An encoder run writes its resume point to ``OUT.partial`` this often during
+    training (``odio train --resume`` continues from it)."""
     init: str | None = None
     """Start every fold's encoder (and its head, when the labels match) from a finished odio
     encoder run or model directory (its first member, fold_0) instead of the pretrained

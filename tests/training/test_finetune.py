@@ -114,8 +114,8 @@ def test_masked_mean_pooling_ignores_padding(tiny_encoder):
     encoder = pretrained(str(tiny_encoder))
     clf = EncoderClassifier(encoder, n_labels=2).eval()
     collate = Collator(pad_id=1)
-    short = collate([([0, 45, 77, 91, 2], None)])
-    padded = collate([([0, 45, 77, 91, 2], None), ([0] + [50] * 20 + [2], None)])
+    short = collate([([0, 45, 77, 91, 2], None, None)])
+    padded = collate([([0, 45, 77, 91, 2], None, None), ([0] + [50] * 20 + [2], None, None)])
     with torch.no_grad():
         a = clf(short["input_ids"], short["attention_mask"])[0]
         b = clf(padded["input_ids"], padded["attention_mask"])[0]

@@ -1,4 +1,5 @@
-"""Resume points of a one-model run (stage 1): a stopped run continues where it stopped."""
+"""Resume points of an encoder run: a stopped run continues where it stopped, and ends as an
+uninterrupted one would."""
 
 from __future__ import annotations
 
@@ -81,6 +82,38 @@ def test_odio_train_keeps_a_partial_run_and_resume_refuses_what_differs(
     assert main([*argv, "--resume"]) == 0
     assert (out / "model").is_dir() and not partial.exists()
 
-    kfold = ["train", str(train), "--folds", "2", "--resume", "--out", str(tmp_path / "k")]
-    assert main(kfold) == 2
-    assert "a cross-validation starts again" in capsys.readouterr().err
+    tfidf = ["train", str(train), "--resume", "--out", str(tmp_path / "tfidf")]
+    assert main(tfidf) == 2
+    assert "TF-IDF, a stack or folds on Ray start again" in capsys.readouterr().err
+
+
+def test_a_stopped_cross_validation_keeps_its_finished_folds(
+    split_files, tiny_encoder, tmp_path, monkeypatch
+):
+    train, test = split_files
+    config = {"model": str(tiny_encoder), "cv": {"folds": 2}, "transformer": EVERY_BATCH}
+    steps = _count_steps(monkeypatch)
+    whole = odio.fit(train, config, test=test, progress=False, checkpoints=tmp_path / "a")
+    assert (tmp_path / "a" / "fold_1" / "fold.pkl").is_file()
+
+    monkeypatch.undo()
+    _count_steps(monkeypatch, stop_at=len(steps) - 1)  # the last batch of the last fold
+    with pytest.raises(Stop):
+        odio.fit(train, config, test=test, progress=False, checkpoints=tmp_path / "b")
+    assert (tmp_path / "b" / "fold_0" / "fold.pkl").is_file()
+    assert not (tmp_path / "b" / "fold_1" / "fold.pkl").exists()
+
+    monkeypatch.undo()
+    resumed_steps = _count_steps(monkeypatch)
+    resumed = odio.fit(train, config, test=test, progress=False, checkpoints=tmp_path / "b")
+    assert len(resumed_steps) == 2  # fold 0 read back; fold 1 from its last resume point
+    for frame in ("oof_predictions", "test_predictions"):
+        np.testing.assert_allclose(
+            getattr(resumed, frame)["prob_Odio"], getattr(whole, frame)["prob_Odio"], atol=1e-6
+        )
+
+    def losses(run):
+        return [[e["val_loss"] for e in f["history"]] for f in run.metrics["folds"]]
+
+    assert len(losses(whole)[1]) == 2  # the stop came in the second epoch of fold 1
+    np.testing.assert_allclose(losses(resumed), losses(whole), atol=1e-6)

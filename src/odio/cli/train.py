@@ -49,8 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="continue the one-model run (--folds 1, stage 1) that a stopped odio train of "
-        "the same settings and data left in OUT_DIR.partial",
+        help="continue the encoder run that a stopped odio train of the same settings and "
+        "data left in OUT_DIR.partial (finished folds kept, the current one from its last "
+        "resume point)",
     )
     engine = common.add_engine_options(
         parser, "folds one after another here; ray: each fold a Ray task"

@@ -15,6 +15,7 @@ order, so the out-of-fold and test probabilities do not depend on where the fold
 from __future__ import annotations
 
 import logging
+import pickle
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ from odio.training.rows import training_rows
 from odio.training.trainers import Trainer, backend_name
 
 log = logging.getLogger(__name__)
+
+FOLD_DONE = "fold.pkl"
+"""A finished fold's output (member, probabilities, history) in its checkpoint folder."""
 
 
 @dataclass
@@ -89,6 +93,7 @@ def cross_validate(
     metric: str = "auto",
     progress: bool = True,
     engine: Engine | None = None,
+    checkpoints: Path | None = None,
 ) -> CVResult:
     """Fit one member per fold and collect out-of-fold and blended test probabilities.
 
@@ -112,6 +117,8 @@ def cross_validate(
         engine: where the folds run (default: here, one after another; see
             :mod:`odio.training.engines`). The results are assembled in fold order, so they
             do not depend on the engine.
+        checkpoints: where each fold keeps its resume point and, once done, its output
+            (``fold_K/``): a call with the same data continues a stopped one from there.
 
     Example:
         >>> from odio.config import TfidfConfig
@@ -144,6 +151,7 @@ def cross_validate(
         exclude=exclude,
         bars=progress and not engine.remote,
         portable=engine.remote,
+        checkpoints=checkpoints,
     )
     bar = tqdm(total=n_folds, desc="folds", unit="fold", disable=not progress)
     scores: dict[int, dict[str, Any]] = {}
@@ -214,6 +222,8 @@ class FoldJob:
     """Show the trainer's progress bar, named after the fold."""
     portable: bool = False
     """Move the member to the CPU before returning it (it travels to another process)."""
+    checkpoints: Path | None = None
+    """Where each fold keeps its resume point and, once done, its output (``None``: no)."""
 
 
 class FoldOutput(NamedTuple):
@@ -252,23 +262,37 @@ def fit_fold(job: FoldJob, fold: int) -> FoldOutput:
     exclude = job.fold_ids if job.exclude is None else job.exclude
     train_idx, val_idx = np.flatnonzero(exclude != fold), np.flatnonzero(job.fold_ids == fold)
     val_inputs = [job.inputs[i] for i in val_idx]
+    trainer, done = job.trainer, None
+    if job.checkpoints is not None:
+        trainer = trainer.at(job.checkpoints / f"fold_{fold}")
+        done = job.checkpoints / f"fold_{fold}" / FOLD_DONE
+        if done.is_file():  # finished before the run was stopped
+            with done.open("rb") as f:
+                output: FoldOutput = pickle.load(f)
+            return output
     start = time.perf_counter()
-    fitted = job.trainer.fit(
+    fitted = trainer.fit(
         [job.inputs[i] for i in train_idx],
         job.Y[train_idx],
         validation=(val_inputs, job.Y[val_idx]),
         known=None if job.known is None else job.known[train_idx],
         progress=fold_name(fold, n_folds) if job.bars else None,
     )
-    oof = job.trainer.predict(fitted.member, val_inputs)
+    oof = trainer.predict(fitted.member, val_inputs)
     test = None
     if job.test_inputs is not None:
-        test = job.trainer.predict(fitted.member, job.test_inputs)
+        test = trainer.predict(fitted.member, job.test_inputs)
     seconds = time.perf_counter() - start
     member = fitted.member
     if job.portable and hasattr(member, "to"):
         member = member.to("cpu")  # a GPU member must load where there is no GPU
-    return FoldOutput(member, oof, test, seconds, list(fitted.history))
+    output = FoldOutput(member, oof, test, seconds, list(fitted.history))
+    if done is not None:
+        partial = done.with_suffix(".tmp")
+        with partial.open("wb") as f:
+            pickle.dump(output, f)
+        partial.replace(done)  # whole or absent, whenever the run stops
+    return output
 
 
 class FoldsFit(NamedTuple):
@@ -290,6 +314,7 @@ def fit_folds(
     sources: Sequence[LabelledData] = (),
     progress: bool = True,
     engine: Engine | None = None,
+    checkpoints: Path | None = None,
 ) -> FoldsFit:
     """Cross-validate one backend (``plan.model``) in ``fold_ids``, with the plan's
     normalisation, headline metric and threshold objectives, its folds run by ``engine``.
@@ -318,6 +343,7 @@ def fit_folds(
         metric=plan.metric,
         progress=progress,
         engine=engine,
+        checkpoints=checkpoints,
     )
     blend = plan.blend(result.members)
     assert result.oof is not None  # cross_validate scores every row
@@ -325,9 +351,8 @@ def fit_folds(
     return FoldsFit(result, blend, thresholds)
 
 
-def create_trainer(config: RunConfig, checkpoints: Path | None = None) -> Trainer:
-    """The trainer for ``config.model`` with the run's settings; an encoder's keeps its
-    checkpoints (and a resume point) in ``checkpoints`` when given.
+def create_trainer(config: RunConfig) -> Trainer:
+    """The trainer for ``config.model`` with the run's settings.
 
     >>> create_trainer(RunConfig()).backend
     'tfidf'
@@ -346,5 +371,4 @@ def create_trainer(config: RunConfig, checkpoints: Path | None = None) -> Traine
         config.transformer,
         seed=config.cv.seed,
         labels=config.data.label_names,
-        checkpoints=checkpoints,
     )

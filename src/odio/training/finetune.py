@@ -36,6 +36,7 @@ Requires the ``transformer`` extra (torch, transformers, lightning).
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import tempfile
@@ -121,6 +122,13 @@ class EncoderTrainer:
         they all start from the same weights, and the frozen ones never change."""
         if self.config.cache_frozen and not self.config.freeze_layers:
             raise OdioError("cache_frozen needs freeze_layers > 0 (the layers to cache)")
+
+    def at(self, checkpoints: Path) -> EncoderTrainer:
+        """This trainer (same settings, tokenizer and cached frozen layers) keeping its
+        checkpoints and resume point in ``checkpoints``: one per fold."""
+        other = copy.copy(self)
+        other.checkpoints = Path(checkpoints)
+        return other
 
     @property
     def tokenizer(self) -> Any:

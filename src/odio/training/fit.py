@@ -31,6 +31,7 @@ from odio.training.cv import CVResult, fit_folds
 from odio.training.engines import Engine, LocalEngine
 from odio.training.plan import RunPlan, plan_run
 from odio.training.result import TrainedRun, predictions_frame
+from odio.training.resume import open_partial
 from odio.training.single import fit_single
 from odio.training.stacking import cross_validate_stack
 from odio.training.trainers import backend_name
@@ -69,9 +70,9 @@ def fit(
         progress: show progress bars.
         engine: where the folds run (default: here, one after another); see
             :mod:`odio.training.engines`.
-        checkpoints: a directory where a one-model encoder run (``cv.folds: 1``) keeps a
-            resume point, and continues from one that a stopped call with the same settings
-            and data left there (:mod:`odio.training.resume`).
+        checkpoints: a directory where an encoder run keeps its resume points (each fold's,
+            and each finished fold's output), and continues from those that a stopped call
+            with the same settings and data left there (:mod:`odio.training.resume`).
 
     Returns:
         The fitted detector, its typed scores and its predictions; ``.save(dir)`` writes
@@ -107,10 +108,14 @@ def fit(
 
     kwargs: dict[str, Any] = {"sources": sources, "progress": progress, "engine": engine}
     fold_ids = None
-    if checkpoints is not None and not (config.cv.folds == 1 and plan.backend == "transformer"):
-        raise OdioError(
-            "resume points are kept for one-model encoder runs (cv.folds: 1, stage 1) only"
-        )
+    if checkpoints is not None:
+        if plan.backend != "transformer" or engine.remote:
+            raise OdioError("resume points are kept by encoder runs whose folds train here")
+        checkpoints = Path(checkpoints)
+        data_sha = [d.report.sha256 for d in (train, *sources)]
+        if open_partial(checkpoints, {"config": config.to_dict(), "data": data_sha}):
+            log.info("resuming the unfinished run in %s", checkpoints)
+        kwargs["checkpoints"] = checkpoints
     if config.cv.folds == 1:
         if engine.remote:
             name = engine.describe()["name"]
@@ -122,7 +127,7 @@ def fit(
             test_data,
             sources=sources,
             progress=progress,
-            checkpoints=None if checkpoints is None else Path(checkpoints),
+            checkpoints=kwargs.get("checkpoints"),
         )
 
         def model() -> Any:

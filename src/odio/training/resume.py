@@ -1,14 +1,15 @@
-"""Resume points of a one-model run (``cv.folds: 1``, stage 1 of a staged schedule).
+"""Resume points of an encoder run: a stopped ``odio train`` goes on where it stopped.
 
-Stage 1 trains one encoder on every source for one long epoch or more, with no fold to fall
-back on: a run stopped by a closed laptop or a pre-empted machine would start again from
-nothing. ``odio train --folds 1 ... --out RUN`` therefore keeps a resume point in
-``RUN.partial/`` (a Lightning checkpoint with the optimizer, scheduler, loop position and
-random state, written every ``transformer.checkpoint_minutes`` of training) and deletes it
-once ``RUN`` is written; ``odio train ... --resume`` with the same settings and data
-continues from it (:class:`odio.training.finetune.EncoderTrainer` restores it; the batches
-already trained are skipped, not drawn again). In Python, ``odio.fit(...,
-checkpoints=DIR)`` does the same.
+A 5-fold fine-tuning takes most of an hour on a CPU, and stage 1 of a staged schedule one
+long epoch with no fold to fall back on: a run stopped by a closed laptop or a pre-empted
+machine would start again from nothing. An encoder run whose folds train here therefore
+keeps, in ``RUN.partial/``, each finished fold's output (``fold_K/fold.pkl``) and the
+current fold's resume point (a Lightning checkpoint with the optimizer, scheduler, early
+stopping, loop position and random state, written every ``transformer.checkpoint_minutes``
+of training), and deletes them once ``RUN`` is written. ``odio train ... --resume`` with the
+same settings and data continues: finished folds are read back, the current one restarts
+from its resume point, the batches it already trained skipped, not drawn again, so the run
+ends as an uninterrupted one would. In Python, ``odio.fit(..., checkpoints=DIR)``.
 
 Example:
     >>> partial_dir("runs/stage1").name

@@ -46,9 +46,9 @@ def train_run(
             for what it may replace).
         test_path: labelled test tweets, scored by the blended fold models.
         overwrite: replace an earlier run at ``out_dir`` (and an unfinished one).
-        resume: continue the unfinished one-model encoder run (``cv.folds: 1``) that a
-            stopped call with the same settings and data left in ``OUT.partial``
-            (:mod:`odio.training.resume`); such a run always keeps one there.
+        resume: continue the unfinished encoder run that a stopped call with the same
+            settings and data left in ``OUT.partial`` (:mod:`odio.training.resume`); an
+            encoder run whose folds train here always keeps one there.
         progress: show progress bars.
         engine: where the folds run (default: here, one after another); see
             :mod:`odio.training.engines`. It does not change what the run writes, apart
@@ -65,13 +65,13 @@ def train_run(
     """
     check_replaceable(out_dir, kind="run", overwrite=overwrite, inputs=[train_path, test_path])
     partial = None
-    if config.cv.folds == 1 and backend_name(config.model) == "transformer":
+    if backend_name(config.model) == "transformer" and not (engine and engine.remote):
         partial = partial_dir(out_dir)
         check_partial(partial, resume=resume, overwrite=overwrite)
     elif resume:
         raise OdioError(
-            "--resume continues a one-model encoder run (--folds 1, stage 1 of a staged "
-            "schedule); a cross-validation starts again"
+            "--resume continues an encoder run whose folds train here; TF-IDF, a stack or "
+            "folds on Ray start again"
         )
     run = fit(
         train_path,

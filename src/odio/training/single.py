@@ -19,7 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,12 +31,9 @@ from odio.errors import OdioError
 from odio.text.preprocess import preprocess_many
 from odio.training.cv import CVResult, FoldResult, FoldsFit, create_trainer
 from odio.training.plan import RunPlan
-from odio.training.resume import open_partial
 from odio.training.rows import training_rows
 
 __all__ = ["fit_single"]
-
-log = logging.getLogger(__name__)
 
 
 def fit_single(
@@ -55,19 +51,14 @@ def fit_single(
     The result has no out-of-fold probabilities (``result.oof`` is ``None``) and its
     thresholds are 0.5; its one fold entry records the rows, time and epoch history.
     With ``checkpoints``, an encoder keeps a resume point there and continues from the one
-    a stopped run of the same settings and data left (:mod:`odio.training.resume`).
+    found there (:mod:`odio.training.resume`).
     """
     if plan.preprocess is None:
         raise OdioError("cv.folds is 1: a stack needs out-of-fold predictions; give folds >= 2")
     rows = training_rows(config, train, sources, np.full(len(train.texts), -1))
+    trainer = create_trainer(config.model_copy(update={"model": plan.model}))
     if checkpoints is not None:
-        fingerprint = {
-            "config": config.to_dict(),
-            "data": [d.report.sha256 for d in (train, *sources)],
-        }
-        if open_partial(checkpoints, fingerprint):
-            log.info("an unfinished run of these settings and data is in %s", checkpoints)
-    trainer = create_trainer(config.model_copy(update={"model": plan.model}), checkpoints)
+        trainer = trainer.at(checkpoints)
     start = time.perf_counter()
     inputs = trainer.encode(preprocess_many(rows.texts, plan.preprocess))
     fitted = trainer.fit(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,10 @@ class TfidfTrainer:
         self.config = config or TfidfConfig()
         self.seed = seed
         self.labels = None if labels is None else list(labels)
+
+    def at(self, checkpoints: Path) -> TfidfTrainer:
+        """TF-IDF fits in one pass: nothing to resume, the same trainer."""
+        return self
 
     def encode(self, texts: Sequence[str]) -> list[str]:
         """TF-IDF reads normalised texts as they are."""

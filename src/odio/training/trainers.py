@@ -59,6 +59,11 @@ class Trainer(Protocol):
         """``(n, n_labels)`` probabilities of inputs, with a member this trainer fitted."""
         ...
 
+    def at(self, checkpoints: Path) -> Trainer:
+        """This trainer, keeping its checkpoints and a resume point in ``checkpoints`` (and
+        resuming from one there); a backend that trains in one pass returns itself."""
+        ...
+
 
 def backend_name(model: str) -> str:
     """The backend that trains ``model``: ``tfidf``, ``stack`` for ``stack:a+b`` (see
