@@ -38,7 +38,8 @@ def test_a_stopped_one_model_run_resumes_where_it_stopped(
     split_files, tiny_encoder, tmp_path, monkeypatch
 ):
     train, test = split_files
-    config = {"model": str(tiny_encoder), "cv": {"folds": 1}, "transformer": EVERY_BATCH}
+    cached = {**EVERY_BATCH, "freeze_layers": 1, "cache_frozen": True}  # as stage 1 trains
+    config = {"model": str(tiny_encoder), "cv": {"folds": 1}, "transformer": cached}
     steps = _count_steps(monkeypatch)
     whole = odio.fit(train, config, test=test, progress=False, checkpoints=tmp_path / "a")
     per_epoch = len(steps) // 2
