@@ -103,6 +103,7 @@ def test_a_stopped_cross_validation_keeps_its_finished_folds(
         odio.fit(train, config, test=test, progress=False, checkpoints=tmp_path / "b")
     assert (tmp_path / "b" / "fold_0" / "fold.pkl").is_file()
     assert not (tmp_path / "b" / "fold_1" / "fold.pkl").exists()
+    assert not list((tmp_path / "b" / "fold_0").glob("*.ckpt"))  # done: checkpoints gone
 
     monkeypatch.undo()
     resumed_steps = _count_steps(monkeypatch)

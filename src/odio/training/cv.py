@@ -292,6 +292,8 @@ def fit_fold(job: FoldJob, fold: int) -> FoldOutput:
         with partial.open("wb") as f:
             pickle.dump(output, f)
         partial.replace(done)  # whole or absent, whenever the run stops
+        for checkpoint in done.parent.glob("*.ckpt"):  # the fold needs them no more
+            checkpoint.unlink()
     return output
 
 
@@ -367,8 +369,5 @@ def create_trainer(config: RunConfig) -> Trainer:
     from odio.training.finetune import EncoderTrainer
 
     return EncoderTrainer(
-        config.model,
-        config.transformer,
-        seed=config.cv.seed,
-        labels=config.data.label_names,
+        config.model, config.transformer, seed=config.cv.seed, labels=config.data.label_names
     )
