@@ -92,17 +92,18 @@ def test_a_stopped_cross_validation_keeps_its_finished_folds(
     split_files, tiny_encoder, tmp_path, monkeypatch
 ):
     train, test = split_files
-    config = {"model": str(tiny_encoder), "cv": {"folds": 2}, "transformer": EVERY_BATCH}
+    ear = {**EVERY_BATCH, "ear_weight": 0.01}  # attention outputs: hooks on the encoder
+    config = {"model": str(tiny_encoder), "cv": {"folds": 2}, "transformer": ear}
     steps = _count_steps(monkeypatch)
     whole = odio.fit(train, config, test=test, progress=False, checkpoints=tmp_path / "a")
-    assert (tmp_path / "a" / "fold_1" / "fold.pkl").is_file()
+    assert (tmp_path / "a" / "fold_1" / "fold.json").is_file()
 
     monkeypatch.undo()
     _count_steps(monkeypatch, stop_at=len(steps) - 1)  # the last batch of the last fold
     with pytest.raises(Stop):
         odio.fit(train, config, test=test, progress=False, checkpoints=tmp_path / "b")
-    assert (tmp_path / "b" / "fold_0" / "fold.pkl").is_file()
-    assert not (tmp_path / "b" / "fold_1" / "fold.pkl").exists()
+    assert (tmp_path / "b" / "fold_0" / "fold.json").is_file()
+    assert not (tmp_path / "b" / "fold_1" / "fold.json").exists()
     assert not list((tmp_path / "b" / "fold_0").glob("*.ckpt"))  # done: checkpoints gone
 
     monkeypatch.undo()

@@ -15,7 +15,6 @@ order, so the out-of-fold and test probabilities do not depend on where the fold
 from __future__ import annotations
 
 import logging
-import pickle
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,13 +32,11 @@ from odio.models.blend import Blend
 from odio.text.preprocess import preprocess_many
 from odio.training.engines import Engine, LocalEngine
 from odio.training.plan import RunPlan
+from odio.training.resume import FOLD_DONE, keep_fold, read_fold
 from odio.training.rows import training_rows
 from odio.training.trainers import Trainer, backend_name
 
 log = logging.getLogger(__name__)
-
-FOLD_DONE = "fold.pkl"
-"""A finished fold's output (member, probabilities, history) in its checkpoint folder."""
 
 
 @dataclass
@@ -267,9 +264,7 @@ def fit_fold(job: FoldJob, fold: int) -> FoldOutput:
         trainer = trainer.at(job.checkpoints / f"fold_{fold}")
         done = job.checkpoints / f"fold_{fold}" / FOLD_DONE
         if done.is_file():  # finished before the run was stopped
-            with done.open("rb") as f:
-                output: FoldOutput = pickle.load(f)
-            return output
+            return FoldOutput(*read_fold(done, trainer.load_member))
     start = time.perf_counter()
     fitted = trainer.fit(
         [job.inputs[i] for i in train_idx],
@@ -288,12 +283,7 @@ def fit_fold(job: FoldJob, fold: int) -> FoldOutput:
         member = member.to("cpu")  # a GPU member must load where there is no GPU
     output = FoldOutput(member, oof, test, seconds, list(fitted.history))
     if done is not None:
-        partial = done.with_suffix(".tmp")
-        with partial.open("wb") as f:
-            pickle.dump(output, f)
-        partial.replace(done)  # whole or absent, whenever the run stops
-        for checkpoint in done.parent.glob("*.ckpt"):  # the fold needs them no more
-            checkpoint.unlink()
+        keep_fold(done, *output)
     return output
 
 

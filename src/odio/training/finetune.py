@@ -130,6 +130,10 @@ class EncoderTrainer:
         other.checkpoints = Path(checkpoints)
         return other
 
+    def load_member(self, directory: Path) -> EncoderMember:
+        """A member written by :meth:`EncoderMember.save`, with this trainer's tokenizer."""
+        return EncoderMember.load(directory, self.tokenizer)
+
     @property
     def tokenizer(self) -> Any:
         """The base model's tokenizer (loaded once)."""

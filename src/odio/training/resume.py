@@ -20,15 +20,29 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from odio.errors import OdioError
 
-__all__ = ["RUN_FILE", "check_partial", "open_partial", "partial_dir"]
+__all__ = [
+    "FOLD_DONE",
+    "RUN_FILE",
+    "check_partial",
+    "keep_fold",
+    "open_partial",
+    "partial_dir",
+    "read_fold",
+]
 
 RUN_FILE = "run.json"
 """What a partial directory records of its run: the settings and the data's sha256."""
+FOLD_DONE = "fold.json"
+"""A finished fold's time and history in its folder, written last: beside it are its
+probabilities (``fold.npz``) and its member (``member/``)."""
 
 
 def partial_dir(out_dir: str | Path) -> Path:
@@ -84,6 +98,50 @@ def open_partial(partial: Path, fingerprint: dict[str, Any]) -> bool:
     partial.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps(_as_json(fingerprint), indent=2), encoding="utf-8")
     return False
+
+
+def keep_fold(
+    done: Path,
+    member: Any,
+    oof: np.ndarray,
+    test: np.ndarray | None,
+    seconds: float,
+    history: list[dict[str, float]],
+) -> None:
+    """Write a finished fold's output in ``done``'s folder, ``done`` (:data:`FOLD_DONE`)
+    last, so that a fold is whole or absent whenever the run stops; its checkpoints go.
+    The member is saved as a model directory saves it (no pickle)."""
+    member.save(done.parent / "member")
+    arrays: dict[str, Any] = {"oof": oof} if test is None else {"oof": oof, "test": test}
+    np.savez(done.with_suffix(".npz"), **arrays)
+    record = {"seconds": seconds, "history": history}
+    done.with_suffix(".tmp").write_text(json.dumps(record), encoding="utf-8")
+    done.with_suffix(".tmp").replace(done)
+    for checkpoint in done.parent.glob("*.ckpt"):  # the fold needs them no more
+        checkpoint.unlink()
+
+
+def read_fold(
+    done: Path, load_member: Callable[[Path], Any]
+) -> tuple[Any, np.ndarray, np.ndarray | None, float, list[dict[str, float]]]:
+    """A fold's output as :func:`keep_fold` wrote it: member (read by ``load_member``),
+    out-of-fold and test probabilities, seconds and history.
+
+    Example:
+        >>> import tempfile
+        >>> class Member:
+        ...     def save(self, directory): Path(directory).mkdir()
+        >>> done = Path(tempfile.mkdtemp()) / FOLD_DONE
+        >>> keep_fold(done, Member(), np.ones((2, 1)), None, 1.5, [])
+        >>> read_fold(done, lambda directory: directory.name)[0::2]
+        ('member', None, [])
+    """
+    record = json.loads(done.read_text("utf-8"))
+    with np.load(done.with_suffix(".npz")) as arrays:
+        oof = arrays["oof"]
+        test = arrays["test"] if "test" in arrays else None
+    member = load_member(done.parent / "member")
+    return member, oof, test, record["seconds"], record["history"]
 
 
 def _as_json(value: dict[str, Any]) -> Any:

@@ -45,6 +45,10 @@ class TfidfTrainer:
         """TF-IDF fits in one pass: nothing to resume, the same trainer."""
         return self
 
+    def load_member(self, directory: Path) -> TfidfModel:
+        """A member written by :meth:`TfidfModel.save`."""
+        return TfidfModel.load(directory)
+
     def encode(self, texts: Sequence[str]) -> list[str]:
         """TF-IDF reads normalised texts as they are."""
         return list(texts)

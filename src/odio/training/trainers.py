@@ -64,6 +64,10 @@ class Trainer(Protocol):
         resuming from one there); a backend that trains in one pass returns itself."""
         ...
 
+    def load_member(self, directory: Path) -> Any:
+        """A member this trainer fitted, read back from where its ``save`` wrote it."""
+        ...
+
 
 def backend_name(model: str) -> str:
     """The backend that trains ``model``: ``tfidf``, ``stack`` for ``stack:a+b`` (see
