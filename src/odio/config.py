@@ -81,6 +81,7 @@ FLAGS: dict[str, str] = {
     "transformer.precision": "--precision",
     "transformer.ear_weight": "--ear-weight",
     "transformer.init": "--init",
+    "transformer.checkpoint_minutes": "--checkpoint-minutes",
     "checks.enabled": "--check",
 }
 """The settings that ``odio train`` also takes as flags (dotted YAML key -> flag)."""

@@ -31,7 +31,7 @@ from odio.training.cv import CVResult, fit_folds
 from odio.training.engines import Engine, LocalEngine
 from odio.training.plan import RunPlan, plan_run
 from odio.training.result import TrainedRun, predictions_frame
-from odio.training.resume import open_partial
+from odio.training.resume import fingerprint, open_partial
 from odio.training.single import fit_single
 from odio.training.stacking import cross_validate_stack
 from odio.training.trainers import backend_name
@@ -113,7 +113,7 @@ def fit(
             raise OdioError("resume points are kept by encoder runs whose folds train here")
         checkpoints = Path(checkpoints)
         data_sha = [d.report.sha256 for d in (train, *sources)]
-        if open_partial(checkpoints, {"config": config.to_dict(), "data": data_sha}):
+        if open_partial(checkpoints, fingerprint(config, data_sha)):
             log.info("resuming the unfinished run in %s", checkpoints)
         kwargs["checkpoints"] = checkpoints
     if config.cv.folds == 1:

@@ -20,18 +20,20 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from odio.config import RunConfig
 from odio.errors import OdioError
 
 __all__ = [
     "FOLD_DONE",
     "RUN_FILE",
     "check_partial",
+    "fingerprint",
     "keep_fold",
     "open_partial",
     "partial_dir",
@@ -70,6 +72,21 @@ def check_partial(partial: Path, *, resume: bool, overwrite: bool) -> None:
             "--overwrite starts again"
         )
     shutil.rmtree(partial)
+
+
+def fingerprint(config: RunConfig, data: Sequence[str]) -> dict[str, Any]:
+    """What a resumed run must share with the stopped one: every setting but how often it
+    keeps a resume point, and the sha256 of every data file.
+
+    >>> a = fingerprint(RunConfig(), ["0" * 64])
+    >>> a == fingerprint(RunConfig(transformer={"checkpoint_minutes": 1}), ["0" * 64])
+    True
+    >>> a == fingerprint(RunConfig(transformer={"lr": 1e-4}), ["0" * 64])
+    False
+    """
+    settings = config.to_dict()
+    settings["transformer"].pop("checkpoint_minutes", None)
+    return {"config": settings, "data": list(data)}
 
 
 def open_partial(partial: Path, fingerprint: dict[str, Any]) -> bool:
