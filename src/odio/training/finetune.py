@@ -245,6 +245,9 @@ class EncoderTrainer:
             resume = Path(ckpt_dir) / f"{RESUME}.ckpt"
             if resume.is_file():
                 log.info("resuming from %s", resume)
+            else:  # a best epoch of a start that left no resume point: not this one's
+                for stale in Path(ckpt_dir).glob("*.ckpt"):
+                    stale.unlink()
             trainer.fit(
                 module, train_loader, val_loader, ckpt_path=resume if resume.is_file() else None
             )

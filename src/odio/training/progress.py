@@ -55,6 +55,13 @@ class NamedProgressBar(L.pytorch.callbacks.TQDMProgressBar):
             f"{self.name} epoch {trainer.current_epoch + 1}/{trainer.max_epochs}"
         )
 
+    def on_train_start(self, trainer: L.Trainer, *args: Any) -> None:
+        super().on_train_start(trainer, *args)
+        done = trainer.fit_loop.epoch_loop.batch_progress.current.completed
+        if done:  # a resumed epoch: Lightning does not start it again
+            self.on_train_epoch_start(trainer, *args)
+            self.train_progress_bar.n = done
+
 
 @contextlib.contextmanager
 def quiet_lightning() -> Iterator[None]:
