@@ -13,7 +13,9 @@ DESCRIPTION = (
     "the test file with them. Writes a run directory: the model, metrics.json, oof.csv, "
     "test_predictions.csv and the config that reproduces it. With --check, the finished "
     "run's model is then scored on the functional test suite (evaluation only) and its "
-    "accuracy recorded in metrics.json."
+    "accuracy recorded in metrics.json. An encoder run keeps OUT_DIR.partial while it "
+    "trains (finished folds, a resume point of the current one); --resume continues a "
+    "stopped run from there."
 )
 EXAMPLES = [
     "odio train examples/tweets_sample.csv --out runs/example",
@@ -21,6 +23,7 @@ EXAMPLES = [
     "odio train train.csv --model intfloat/multilingual-e5-small --config run.yaml --out runs/e5",
     "odio train tweets_train.csv --config runs/tfidf/config.yaml --out runs/again",
     "odio train tweets_train.csv --test tweets_test.csv --check --out runs/checked",
+    "odio train train.csv --model intfloat/multilingual-e5-small --out runs/e5 --resume",
 ]
 LIST_OPTIONS = ("--labels", "--positive")
 """The list options that could swallow TRAIN (``--labels Odio tweets.csv``)."""
