@@ -7,6 +7,7 @@ file ``odio train`` reads. Subcommands: ``init``, ``serve``, ``export``, ``statu
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from odio.cli import common, flags
 from odio.errors import OdioError
@@ -30,14 +31,25 @@ LIST_OPTIONS = ("--labels",)
 COMMANDS = ("init", "serve", "export", "status", "retrain")
 
 
+def _subcommand(
+    sub: Any, name: str, help: str, project: str = "the project file"
+) -> argparse.ArgumentParser:
+    """A ``odio label`` subcommand with its PROJECT.db argument."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help, formatter_class=common.HelpFormatter
+    )
+    parser.add_argument("project", metavar="PROJECT.db", help=project)
+    return parser
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="label_command", required=True, metavar="SUBCOMMAND")
-    init = sub.add_parser(
+    init = _subcommand(
+        sub,
         "init",
-        help="make a project from a file of tweets, or from a run to review",
-        formatter_class=common.HelpFormatter,
+        "make a project from a file of tweets, or from a run to review",
+        project="the project file to write",
     )
-    init.add_argument("project", metavar="PROJECT.db", help="the project file to write")
     init.add_argument(
         "tweets",
         metavar="TWEETS",
@@ -67,16 +79,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     init.add_argument("--sep", help="TWEETS's delimiter (default: from its name or header)")
     init.add_argument("--encoding", default="utf-8", help="TWEETS's encoding")
 
-    serve = sub.add_parser(
-        "serve", help="the labelling page, at 127.0.0.1:8765", formatter_class=common.HelpFormatter
-    )
-    serve.add_argument("project", metavar="PROJECT.db", help="the project file")
+    serve = _subcommand(sub, "serve", "the labelling page, at 127.0.0.1:8765")
     _add_settings(serve)
 
-    export = sub.add_parser(
-        "export", help="the votes in the Datathon format", formatter_class=common.HelpFormatter
-    )
-    export.add_argument("project", metavar="PROJECT.db", help="the project file")
+    export = _subcommand(sub, "export", "the votes in the Datathon format")
     export.add_argument(
         "-o", "--output", required=True, metavar="FILE", help="CSV to write (TSV for .tsv)"
     )
@@ -84,23 +90,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--all", action="store_true", help="every tweet, with zero votes where none was given"
     )
 
-    status = sub.add_parser(
-        "status",
-        help="progress, agreement per label, the most disputed tweets",
-        formatter_class=common.HelpFormatter,
-    )
-    status.add_argument("project", metavar="PROJECT.db", help="the project file")
+    status = _subcommand(sub, "status", "progress, agreement per label, the most disputed tweets")
     status.add_argument("--top", type=common.positive, default=10, help="disputed tweets shown")
     status.add_argument(
         "--votes", type=common.positive, default=3, help="votes a tweet needs to be complete"
     )
 
-    retrain = sub.add_parser(
-        "retrain",
-        help="fit a TF-IDF run on the labels so far and re-rank the queue",
-        formatter_class=common.HelpFormatter,
+    retrain = _subcommand(
+        sub, "retrain", "fit a TF-IDF run on the labels so far and re-rank the queue"
     )
-    retrain.add_argument("project", metavar="PROJECT.db", help="the project file")
     retrain.add_argument(
         "--folds", type=common.positive, default=5, help="folds (fewer for a rare label)"
     )

@@ -104,13 +104,12 @@ class EncoderTrainer:
         config: TransformerConfig | None = None,
         seed: int = 42,
         labels: Sequence[str] | None = None,
-        checkpoints: str | Path | None = None,
     ) -> None:
         self.model = model
-        self.checkpoints = None if checkpoints is None else Path(checkpoints)
+        self.checkpoints: Path | None = None
         """Where :meth:`fit` keeps its checkpoints and a resume point (every
         ``checkpoint_minutes`` of training), and resumes from one found there
-        (:mod:`odio.training.resume`); ``None``: a temporary directory."""
+        (:mod:`odio.training.resume`); ``None``: a temporary directory. Set by :meth:`at`."""
         self.config = config or TransformerConfig()
         self.seed = seed
         self.labels = None if labels is None else list(labels)
