@@ -187,8 +187,9 @@ class StackConfig(Section):
 
 
 class AugmentConfig(Section):
-    """Obfuscated copies of training tweets (see :mod:`odio.text.augment`), added to the
-    training part of each fold only (never to the held-out fold or the test set).
+    """Obfuscated copies of training tweets (see :mod:`odio.text.augment`) and counter-speech
+    copies of hateful ones (see :mod:`odio.text.framing`), added to the training part of each
+    fold only (never to the held-out fold or the test set).
 
     Example:
         >>> AugmentConfig(spacing=0.2).active
@@ -203,6 +204,9 @@ class AugmentConfig(Section):
     """Probability of a copy with a word in leetspeak (m4r1c0n)."""
     spacing: float = Field(0.0, ge=0, le=1)
     """Probability of a copy with a word's letters spaced out (o d i o)."""
+    framing: float = Field(0.0, ge=0, le=1)
+    """Probability that a tweet with a positive label gets a copy quoted to condemn it,
+    reported, rejected or thrown back at its author, with every label 0."""
 
     @property
     def active(self) -> bool:

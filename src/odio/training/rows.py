@@ -1,5 +1,6 @@
 """What every fold trains on: the main file's rows, the extra sources' rows and augmented
-copies, with a block of label columns per head (:class:`TrainingRows`).
+copies (obfuscated, and counter-speech framings labelled not hate), with a block of label
+columns per head (:class:`TrainingRows`).
 
 Example:
     >>> rows = training_rows(config, train, sources, fold_ids)  # doctest: +SKIP
@@ -18,6 +19,7 @@ import numpy as np
 from odio.config import RunConfig
 from odio.data.labelled import LabelledData
 from odio.text.augment import augment
+from odio.text.framing import frame
 
 __all__ = ["TrainingRows", "training_rows"]
 
@@ -78,11 +80,19 @@ def training_rows(
     Y, known = np.vstack(blocks_Y), np.vstack(blocks_known)
     folds = np.concatenate([fold_ids, *(np.full(len(s.texts), -1) for s in sources)])
     exclude = folds.copy()
-    if config.augment.active:
-        copies, origin = augment(texts, config.augment.model_dump(), seed=config.cv.seed)
-        log.info("augmentation: %d obfuscated copies of training tweets", len(copies))
-        texts += copies
-        Y, known = np.vstack([Y, Y[origin]]), np.vstack([known, known[origin]])
-        folds = np.concatenate([folds, np.full(len(copies), -1)])
-        exclude = np.concatenate([exclude, exclude[origin]])
+    copies, origin = augment(texts, config.augment.model_dump(), seed=config.cv.seed)
+    hateful = ((Y == 1) & known).any(axis=1)
+    framed, framed_origin = frame(texts, hateful, config.augment.framing, seed=config.cv.seed)
+    if copies or framed:
+        log.info(
+            "augmentation: %d obfuscated copies of training tweets, %d counter-speech copies",
+            len(copies),
+            len(framed),
+        )
+    texts += copies + framed
+    every = origin + framed_origin
+    Y_framed = np.zeros((len(framed), width), dtype=Y.dtype)
+    Y, known = np.vstack([Y, Y[origin], Y_framed]), np.vstack([known, known[every]])
+    folds = np.concatenate([folds, np.full(len(every), -1)])
+    exclude = np.concatenate([exclude, exclude[every]])
     return TrainingRows(texts, Y, known, folds, exclude, heads)
