@@ -41,6 +41,15 @@ def test_a_long_tweet_is_cut_so_its_frame_survives_truncation():
     assert f"palabra{MAX_WORDS - 1}..." in copy and f"palabra{MAX_WORDS}" not in copy
 
 
+def test_only_the_tweet_is_framed_and_its_context_kept():
+    from odio.text.context import join_context, split_context
+
+    (copy,), _ = frame([join_context("que se vayan todos", "llegan migrantes")], [1], 1.0)
+    tweet, context = split_context(copy)
+    assert context == "llegan migrantes"
+    assert "que se vayan todos" in tweet and "llegan" not in tweet
+
+
 def test_mismatched_lengths_are_refused():
     with pytest.raises(ValueError, match="2 texts but 1"):
         frame(["a", "b"], [True], rate=1.0)

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from odio.text.context import join_context, split_context
+
 __all__ = ["FRAMES", "MAX_WORDS", "frame"]
 
 MAX_WORDS = 20
@@ -73,7 +75,9 @@ def frame(
     :data:`FRAMES`, with probability ``rate``.
 
     Args:
-        texts: normalised tweets.
+        texts: tweets, each possibly joined with its conversation context
+            (:func:`odio.text.context.join_context`): only the tweet is framed, and the copy
+            keeps the context.
         hateful: for each text, whether any of its labels is positive (only those are framed).
         rate: probability that a hateful text gets a copy (0 to 1).
         seed: seeds the draws.
@@ -96,6 +100,7 @@ def frame(
         if not positive or not text.strip() or rng.random() >= rate:
             continue
         template = _ALL[int(rng.integers(len(_ALL)))]
-        copies.append(template.format(_clip(text)))
+        tweet, context = split_context(text)
+        copies.append(join_context(template.format(_clip(tweet)), context))
         origin.append(index)
     return copies, origin
