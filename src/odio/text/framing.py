@@ -93,6 +93,8 @@ def frame(
     """
     if len(texts) != len(hateful):
         raise ValueError(f"{len(texts)} texts but {len(hateful)} hateful flags")
+    if not rate:
+        return [], []
     rng = np.random.default_rng(seed)
     copies: list[str] = []
     origin: list[int] = []
