@@ -12,6 +12,7 @@ import pytest
 from odio.checks.suite import load_suite
 from odio.config import RunConfig
 from odio.data.labelled import load_labelled
+from odio.text.context import join_context, split_context
 from odio.text.framing import FRAMES, MAX_WORDS, frame
 from odio.training.rows import training_rows
 
@@ -42,8 +43,6 @@ def test_a_long_tweet_is_cut_so_its_frame_survives_truncation():
 
 
 def test_only_the_tweet_is_framed_and_its_context_kept():
-    from odio.text.context import join_context, split_context
-
     (copy,), _ = frame([join_context("que se vayan todos", "llegan migrantes")], [1], 1.0)
     tweet, context = split_context(copy)
     assert context == "llegan migrantes"

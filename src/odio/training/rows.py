@@ -80,15 +80,16 @@ def training_rows(
     Y, known = np.vstack(blocks_Y), np.vstack(blocks_known)
     folds = np.concatenate([fold_ids, *(np.full(len(s.texts), -1) for s in sources)])
     exclude = folds.copy()
+    if not config.augment.active:
+        return TrainingRows(texts, Y, known, folds, exclude, heads)
     copies, origin = augment(texts, config.augment.model_dump(), seed=config.cv.seed)
     hateful = ((Y == 1) & known).any(axis=1)
     framed, framed_origin = frame(texts, hateful, config.augment.framing, seed=config.cv.seed)
-    if copies or framed:
-        log.info(
-            "augmentation: %d obfuscated copies of training tweets, %d counter-speech copies",
-            len(copies),
-            len(framed),
-        )
+    log.info(
+        "augmentation: %d obfuscated copies of training tweets, %d counter-speech copies",
+        len(copies),
+        len(framed),
+    )
     texts += copies + framed
     every = origin + framed_origin
     Y_framed = np.zeros((len(framed), width), dtype=Y.dtype)
