@@ -59,6 +59,8 @@ def test_check_records_both_suite_accuracies_in_metrics(checked):
     assert entry["functionalities"] == len(suite.functionalities)
     assert entry["accuracy_full"] == round(full.accuracy, 4)
     assert entry["accuracy_odio"] == round(odio.accuracy, 4)
+    assert entry["auc_odio"] is not None
+    assert entry["auc_odio"] == odio.by_label()[0]["auc"]
     assert entry["labels_full"] == list(full.label_map)
     assert entry["in_training"] == 0
     assert list(entry["groups"]) == [s.name for s in full.by_group()]
@@ -82,7 +84,7 @@ def test_the_summary_ends_with_the_suite_line(checked):
     assert last == (
         f"suite es_cl ({entry['functionalities']} functionalities, {entry['cases']} cases): "
         f"accuracy {entry['accuracy_odio']:.4f} Odio only, {entry['accuracy_full']:.4f} "
-        "all labels"
+        f"all labels; Odio AUC {entry['auc_odio']:.4f}"
     )
 
 
@@ -168,13 +170,14 @@ def test_report_shows_the_suite_beside_the_test_score(checked, tfidf_run, tmp_pa
     assert "### Functional tests: suite es_cl" in scores
     overall = f"| overall | {entry['accuracy_odio']:.4f} | {entry['accuracy_full']:.4f} |"
     assert overall in scores
+    assert f"Odio AUC over the cases, which no threshold moves: {entry['auc_odio']:.4f}." in scores
     for name, group in entry["groups"].items():
         assert f"| {name} | {group['odio']:.4f} | {group['full']:.4f} |" in scores
     plain = write_report(tfidf_run, tmp_path / "plain").markdown.read_text()
     assert "Functional tests" not in plain
 
 
-def test_compare_adds_the_two_suite_columns(checked, tfidf_run, capsys):
+def test_compare_adds_the_suite_columns(checked, tfidf_run, capsys):
     from odio.reports.compare import compare_runs
 
     run, _ = checked
@@ -183,6 +186,7 @@ def test_compare_adds_the_two_suite_columns(checked, tfidf_run, capsys):
     assert table["suite_odio"].isna().tolist() == [True, False]
     assert table["suite_odio"].iloc[1] == entry["accuracy_odio"]
     assert table["suite_full"].iloc[1] == entry["accuracy_full"]
+    assert table["suite_odio_auc"].iloc[1] == entry["auc_odio"]
     rows = compared([tfidf_run, run], capsys)
     assert rows[tfidf_run.name] == ("-", "-")
     assert rows[run.name] == (f"{entry['accuracy_odio']:.4f}", f"{entry['accuracy_full']:.4f}")

@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 
 from checks.minisuite import KEYWORDS_MINI as KEYWORDS
-from checks.minisuite import MINI, keyword_detector
+from checks.minisuite import MINI, KeywordModel, keyword_detector
 from odio.checks.run import run_check
 from odio.checks.suite import load_suite, parse_suite
 from odio.errors import OdioError
+from odio.inference.detector import Detector
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +64,24 @@ def test_accuracies_macro_and_micro(mini):
     assert odio["label"] == "Odio"
     assert odio["expect_1"] == {"cases": 4, "accuracy": 1.0}
     assert odio["expect_0"] == {"cases": 6, "accuracy": pytest.approx(1 / 6, abs=1e-4)}
+    # 4 hateful cases at 0.9 against 6 others: 5 tie at 0.9 (half each), 1 below at 0.1
+    assert odio["auc"] == pytest.approx((4 * 5 * 0.5 + 4 * 1) / 24, abs=1e-4)
+
+
+def test_the_auc_does_not_move_with_the_threshold(mini):
+    """Accuracies follow the tuned threshold; the AUC tells runs apart on ranking alone."""
+    keywords = {"Odio": ["son", "culiao"]}
+    low = run_check(keyword_detector(keywords), mini).by_label()[0]
+    high_detector = Detector(KeywordModel(keywords), ["Odio"], thresholds=[0.95])
+    high = run_check(high_detector, mini).by_label()[0]
+    assert (low["expect_1"]["accuracy"], high["expect_1"]["accuracy"]) == (1.0, 0.0)
+    assert low["auc"] == high["auc"] == pytest.approx(14 / 24, abs=1e-4)
+
+
+def test_no_auc_for_a_label_whose_cases_all_expect_the_same():
+    data = {**MINI, "functionalities": MINI["functionalities"][:1]}
+    only_hateful = run_check(keyword_detector(KEYWORDS), parse_suite(data)).by_label()
+    assert [row["auc"] for row in only_hateful] == [None, None, None]
 
 
 def test_labels_the_model_lacks_are_skipped_and_reported(mini, caplog):

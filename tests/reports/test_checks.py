@@ -26,6 +26,9 @@ def test_console_tables(result):
     row = next(line for line in lines if line.startswith("Mujeres "))
     assert row.split()[1:] == ["2", "4", "0.5000", "0.5000"]
     assert any(line.startswith("dehumanising ") and "Odio 1, target 1" in line for line in lines)
+    assert "AUC" in next(line for line in lines if line.startswith("label "))
+    row = next(line for line in lines if line.startswith("Odio "))
+    assert row.split() == ["Odio", "4", "1.0000", "6", "0.1667", "0.5833"]
     assert "negated: 4 failing" in lines
     assert (
         "  las mujeres no son una plaga  [Odio 0.90 (expected 0); Mujeres 0.90 (expected 0)]"
@@ -54,9 +57,12 @@ def test_report_section(result):
         "## Functional tests: mini",
         "### By functionality group",
         "### By target group",
+        "### By label",
         "### By functionality",
         "### Failing cases (6)",
     ):
         assert heading in md
+    assert "| Odio | 4 | 1.0000 | 6 | 0.1667 | 0.5833 |" in md
+    assert "| Mujeres | 2 | 1.0000 | 2 | 0.0000 | 0.5000 |" in md
     assert "| negated | negation | Odio 0, target 0 | 4 | 0.0000 | Hate negated. |" in md
     assert "evaluation only" in md

@@ -85,9 +85,11 @@ def check_run(
         The ``checks`` entry written: ``suite``, ``cases``, ``functionalities``,
         ``main_label``, ``accuracy_odio`` (main label only; ``None`` when the model
         lacks it),
-        ``accuracy_full`` (every suite label the model has), ``labels_full``,
-        ``in_training`` and ``groups`` (per functionality group, ``{"odio": ..., "full":
-        ...}``). Accuracies are the mean over functionalities, as ``odio check`` reports.
+        ``accuracy_full`` (every suite label the model has), ``auc_odio`` (the main
+        label's AUC over the cases, which no threshold moves; ``None`` when the model lacks
+        it), ``labels_full``, ``in_training`` and ``groups`` (per functionality group,
+        ``{"odio": ..., "full": ...}``). Accuracies are the mean over functionalities, as
+        ``odio check`` reports.
 
     Raises:
         OdioError: ``run_dir`` is not a run directory, or the model has none of the
@@ -158,6 +160,10 @@ def summarize(full: CheckResult, odio: CheckResult | None) -> dict[str, Any]:
         "main_label": main_suite_label(suite),
         "accuracy_odio": _round(odio.accuracy) if odio is not None else None,
         "accuracy_full": _round(full.accuracy),
+        "auc_odio": next(
+            (row["auc"] for row in full.by_label() if row["label"] == main_suite_label(suite)),
+            None,
+        ),
         "labels_full": list(full.label_map),
         "in_training": full.in_training,
         "groups": {
@@ -173,16 +179,21 @@ def check_summary(entry: dict[str, Any]) -> str:
     >>> check_summary({"suite": "es_cl", "cases": 1799, "functionalities": 41,
     ...                "main_label": "Odio", "accuracy_odio": 0.61234, "accuracy_full": 0.5})
     'suite es_cl (41 functionalities, 1799 cases): accuracy 0.6123 Odio only, 0.5000 all labels'
+    >>> check_summary({"main_label": "Odio", "accuracy_odio": 0.7, "auc_odio": 0.8}).split(": ")[1]
+    'accuracy 0.7000 Odio only, - all labels; Odio AUC 0.8000'
     """
     odio = entry.get("accuracy_odio")
     full = entry.get("accuracy_full")
+    auc = entry.get("auc_odio")
+    main = entry.get("main_label", "Odio")
     return (
         f"suite {entry.get('suite')} ({entry.get('functionalities')} functionalities, "
         f"{entry.get('cases')} cases): accuracy "
         + ("-" if odio is None else f"{odio:.4f}")
-        + f" {entry.get('main_label', 'Odio')} only, "
+        + f" {main} only, "
         + ("-" if full is None else f"{full:.4f}")
         + " all labels"
+        + ("" if auc is None else f"; {main} AUC {auc:.4f}")
     )
 
 

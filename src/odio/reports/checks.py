@@ -3,8 +3,9 @@
 
 Both show the same tables of a :class:`~odio.checks.run.CheckResult`: the overall accuracy
 (the mean over functionalities, then over cases), per functionality group, per target group,
-per label (cases expecting 1 and 0), per functionality, and some failing cases of each
-functionality with the probabilities behind the wrong decisions.
+per label (cases expecting 1 and 0, and the AUC, which no threshold moves), per
+functionality, and some failing cases of each functionality with the probabilities behind
+the wrong decisions.
 """
 
 from __future__ import annotations
@@ -114,6 +115,25 @@ def check_section(doc: Document, result: CheckResult, failures: int = FAILURES) 
                 for s in scores
             ],
         )
+    doc.heading("By label", 3)
+    doc.paragraph(
+        "AUC: the chance that a case expecting 1 gets a higher probability than one "
+        "expecting 0, whatever the threshold."
+    )
+    doc.table(
+        ["label", "expects 1", "accuracy", "expects 0", "accuracy", "AUC"],
+        [
+            [
+                row["label"],
+                str(row["expect_1"]["cases"]),
+                _num(row["expect_1"]["accuracy"]),
+                str(row["expect_0"]["cases"]),
+                _num(row["expect_0"]["accuracy"]),
+                _num(row["auc"]),
+            ]
+            for row in result.by_label()
+        ],
+    )
     doc.heading("By functionality", 3)
     described = {f.name: f for f in suite.functionalities}
     doc.table(
@@ -155,13 +175,16 @@ def _scores(title: str, scores: list[Score]) -> str:
 
 
 def _labels(result: CheckResult) -> str:
-    head = f"{'label':<28} {'expects 1':>9} {'accuracy':>8} {'expects 0':>9} {'accuracy':>8}"
+    head = (
+        f"{'label':<28} {'expects 1':>9} {'accuracy':>8} {'expects 0':>9} {'accuracy':>8} "
+        f"{'AUC':>6}"
+    )
     rows = []
     for row in result.by_label():
         one, zero = row["expect_1"], row["expect_0"]
         rows.append(
             f"{row['label'][:28]:<28} {one['cases']:>9} {_num(one['accuracy']):>8} "
-            f"{zero['cases']:>9} {_num(zero['accuracy']):>8}"
+            f"{zero['cases']:>9} {_num(zero['accuracy']):>8} {_num(row['auc']):>6}"
         )
     return "\n".join([head, "-" * len(head), *rows])
 

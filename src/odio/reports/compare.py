@@ -47,6 +47,7 @@ COLUMNS: dict[str, str] = {
     "test_main_f1_tuned": "test F1 of the main label at its tuned threshold",
     "suite_odio": "functional test suite accuracy on the main label only (odio train --check)",
     "suite_full": "functional test suite accuracy on every suite label the model has",
+    "suite_odio_auc": "functional test suite AUC of the main label (no threshold moves it)",
     "train_seconds": "cross-validation wall time in seconds",
 }
 """The columns of :func:`compare_runs`, each with what it holds."""
@@ -61,6 +62,7 @@ _SCORES = (
     "test_main_f1_tuned",
     "suite_odio",
     "suite_full",
+    "suite_odio_auc",
 )
 FORMATS = ("markdown", "csv")
 
@@ -230,6 +232,7 @@ def _row(run: RunData) -> dict[str, Any]:
     row["test_main_f1_tuned"] = dig(m, "test", "tuned", "per_label", run.labels[0], "f1")
     row["suite_odio"] = dig(m, "checks", "accuracy_odio")
     row["suite_full"] = dig(m, "checks", "accuracy_full")
+    row["suite_odio_auc"] = dig(m, "checks", "auc_odio")
     return row
 
 

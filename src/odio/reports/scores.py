@@ -83,6 +83,11 @@ def suite_section(doc: Document, run: RunData) -> None:
         "trained on): accuracy is the mean over functionalities of the share of cases "
         f"decided as expected, on {main} only and on every suite label the model has. "
         "odio check RUN lists the failing cases."
+        + (
+            f" {main} AUC over the cases, which no threshold moves: {num(checks['auc_odio'])}."
+            if checks.get("auc_odio") is not None
+            else ""
+        )
     )
     if checks.get("in_training"):
         doc.paragraph(
