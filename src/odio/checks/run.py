@@ -164,16 +164,25 @@ class CheckResult:
         among those expecting 0, and its ``auc``, which no threshold moves: the chance that
         a case expecting 1 gets a higher probability than one expecting 0 (ties count half;
         ``None`` unless the label has cases of both kinds)."""
+        from sklearn.metrics import roc_auc_score
+
         rows = []
         for label in self.label_map:
             row: dict[str, Any] = {"label": label, "model_label": self.label_map[label]}
-            probabilities = {}
             for value, key in ((1, "expect_1"), (0, "expect_0")):
-                cases = [r for r in self.scored if r.case.expect.get(label) == value]
-                hits = [r.decisions[label] == value for r in cases]
+                hits = [
+                    r.decisions[label] == value
+                    for r in self.scored
+                    if r.case.expect.get(label) == value
+                ]
                 row[key] = {"cases": len(hits), "accuracy": _round(_mean(hits))}
-                probabilities[value] = np.array([r.probabilities[label] for r in cases])
-            row["auc"] = _round(_auc(probabilities[1], probabilities[0]))
+            cases = [r for r in self.scored if label in r.case.expect]
+            expected = [r.case.expect[label] for r in cases]
+            row["auc"] = (
+                _round(float(roc_auc_score(expected, [r.probabilities[label] for r in cases])))
+                if len(set(expected)) == 2
+                else None
+            )
             rows.append(row)
         return rows
 
@@ -388,20 +397,6 @@ def _score(name: str, results: Iterable[CaseResult]) -> Score:
     macro = _mean([_mean(v) or 0.0 for v in per.values()]) if per else None
     passed = sum(r.passed for r in results)
     return Score(name, len(results), passed, macro, len(per))
-
-
-def _auc(positive: np.ndarray, negative: np.ndarray) -> float | None:
-    """The chance that a positive scores above a negative, ties counting half (the area
-    under the ROC curve); ``None`` when either side is empty.
-
-    >>> _auc(np.array([0.9, 0.9]), np.array([0.9, 0.1]))
-    0.75
-    """
-    if not len(positive) or not len(negative):
-        return None
-    above = (positive[:, None] > negative[None, :]).sum()
-    ties = (positive[:, None] == negative[None, :]).sum()
-    return float((above + ties / 2) / (len(positive) * len(negative)))
 
 
 def _names(suite: Suite) -> list[str]:
