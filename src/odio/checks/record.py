@@ -26,7 +26,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from odio.checks.run import CaseResult, CheckResult, run_check
+from odio.checks.results import CaseResult, CheckResult
+from odio.checks.run import run_check
 from odio.checks.suite import Suite, load_suite
 from odio.errors import OdioError
 from odio.files import record_files, staging_file

@@ -1,7 +1,7 @@
 """Functional test results shown: console tables (``odio check``) and a report section
 (``odio report RUN --check``).
 
-Both show the same tables of a :class:`~odio.checks.run.CheckResult`: the overall accuracy
+Both show the same tables of a :class:`~odio.checks.results.CheckResult`: the overall accuracy
 (the mean over functionalities, then over cases), per functionality group, per target group,
 per label (cases expecting 1 and 0, and the AUC, which no threshold moves), per
 functionality, and some failing cases of each functionality with the probabilities behind
@@ -10,7 +10,7 @@ the wrong decisions.
 
 from __future__ import annotations
 
-from odio.checks.run import CaseResult, CheckResult, Score
+from odio.checks.results import CaseResult, CheckResult, Score
 from odio.reports.document import Document
 
 FAILURES = 3
