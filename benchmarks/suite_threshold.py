@@ -17,53 +17,48 @@ prints one markdown table per run: threshold, suite accuracy, the ten group mean
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
+from odio.checks.results import CheckResult
 from odio.checks.run import run_check
-from odio.checks.suite import load_suite
+from odio.metrics import decide
 
 GRID = [0.5, 0.6, 0.7, 0.8]
-Scores = Callable[[float], tuple[float, dict[str, float]]]
 
 
-def suite_scores(
-    probability: np.ndarray, expect: np.ndarray, functionality: list[str], group: dict[str, str]
-) -> Scores:
-    """A function: threshold -> (suite accuracy, {group: mean over its functionalities})."""
-    names = list(dict.fromkeys(functionality))
-    where = {name: np.array([f == name for f in functionality]) for name in names}
-
-    def at(threshold: float) -> tuple[float, dict[str, float]]:
-        passed = (probability >= threshold).astype(int) == expect
-        per = {name: float(passed[where[name]].mean()) for name in names}
-        groups: dict[str, list[float]] = {}
-        for name, accuracy in per.items():
-            groups.setdefault(group[name], []).append(accuracy)
-        return float(np.mean(list(per.values()))), {g: float(np.mean(v)) for g, v in groups.items()}
-
-    return at
+def at(result: CheckResult, threshold: float, p: np.ndarray | None = None) -> CheckResult:
+    """``result`` (Odio alone) with its cases decided at ``threshold``, on probabilities
+    ``p`` when given (else the run's own): scored by the same code as ``odio check``."""
+    scored = result.scored
+    if p is None:
+        p = np.array([r.probabilities["Odio"] for r in scored])
+    decisions = decide(p[:, None], threshold)[:, 0]
+    cases = [
+        replace(r, probabilities={"Odio": float(q)}, decisions={"Odio": int(d)})
+        for r, q, d in zip(scored, p, decisions, strict=True)
+    ]
+    return replace(result, results=cases)
 
 
-def table(name: str, at: Scores, tuned: float | None, auc_value: float) -> str:
+def table(name: str, result: CheckResult, tuned: float | None, p: np.ndarray | None) -> str:
     """Markdown rows: the tuned threshold, the grid, and the grid's best (the ceiling)."""
     fine = np.round(np.arange(0.05, 0.96, 0.01), 2)
-    best = max(fine, key=lambda t: at(t)[0])
+    best = max(fine, key=lambda t: at(result, t, p).accuracy)
     rows = ([("tuned", tuned)] if tuned is not None else []) + [("", t) for t in GRID]
     rows.append(("ceiling (chosen on the suite)", best))
-    groups = list(at(0.5)[1])
+    groups = [g.name for g in result.by_group()]
     lines = [
-        f"{name}: Odio AUC over the cases {auc_value:.4f}",
+        f"{name}: Odio AUC over the cases {at(result, 0.5, p).by_label()[0]['auc']:.4f}",
         "",
         "| threshold | | suite | " + " | ".join(groups) + " |",
         "|---|---|---:|" + "---:|" * len(groups),
     ]
     for label, t in rows:
-        accuracy, per_group = at(float(t))
-        cells = " | ".join(f"{per_group[g]:.3f}" for g in groups)
-        lines.append(f"| {t:.2f} | {label} | {accuracy:.4f} | {cells} |")
+        decided = at(result, float(t), p)
+        cells = " | ".join(f"{g.macro:.3f}" for g in decided.by_group())
+        lines.append(f"| {t:.2f} | {label} | {decided.accuracy:.4f} | {cells} |")
     return "\n".join(lines)
 
 
@@ -74,23 +69,16 @@ def main() -> None:
         "--mean", nargs="+", type=int, default=[], help="indices of runs to average"
     )
     args = parser.parse_args()
-    suite = load_suite()
-    group = {f.name: f.group for f in suite.functionalities}
-    probabilities = []
+    results = []
     for run in args.runs:
-        result = run_check(run, suite, labels=["Odio"], progress=True)
-        scored = [r for r in result.results if r.scored]
-        p = np.array([r.probabilities["Odio"] for r in scored])
-        expect = np.array([r.case.expect["Odio"] for r in scored])
-        functionality = [r.case.functionality for r in scored]
-        probabilities.append(p)
-        at = suite_scores(p, expect, functionality, group)
-        print(table(run, at, result.info["thresholds"]["Odio"], roc_auc_score(expect, p)) + "\n")
+        result = run_check(run, labels=["Odio"], progress=True)
+        results.append(result)
+        print(table(run, result, result.info["thresholds"]["Odio"], None) + "\n")
     if len(args.mean) > 1:
-        p = np.mean([probabilities[i] for i in args.mean], axis=0)
-        at = suite_scores(p, expect, functionality, group)
+        chosen = [results[i] for i in args.mean]
+        p = np.mean([[r.probabilities["Odio"] for r in c.scored] for c in chosen], axis=0)
         name = "mean of " + ", ".join(args.runs[i] for i in args.mean)
-        print(table(name, at, None, roc_auc_score(expect, p)))
+        print(table(name, chosen[0], None, p))
 
 
 if __name__ == "__main__":
